@@ -1,0 +1,327 @@
+"""The server's handle on one runner process: spawning it, waiting for the model to load, multiplexing many
+concurrent completions and tokenize/detokenize calls over its socket, draining its stderr, and turning its
+death into ``RunnerStoppedError`` for every caller in flight. asyncio only; never imports llama_cpp."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from pollama.runner import protocol as p
+from pollama.runner.types import (
+    Chunk,
+    CompletionRequest,
+    Done,
+    LoadSpec,
+    RunnerError,
+    RunnerInfo,
+    RunnerLoadError,
+    RunnerStoppedError,
+)
+
+log = logging.getLogger("pollama.runner")
+
+STDERR_TAIL_LINES = 20
+
+
+def _runner_argv(spec: LoadSpec, sock_path: str) -> list[str]:
+    argv = [sys.executable, "-m", "pollama.runner", "--model", spec.model_path, "--socket", sock_path]
+    argv += ["--num-ctx", str(spec.num_ctx), "--parallel", str(spec.num_parallel)]
+    argv += ["--num-batch", str(spec.num_batch), "--num-thread", str(spec.num_thread)]
+    if spec.use_mmap is not None:
+        argv.append("--mmap" if spec.use_mmap else "--no-mmap")
+    if log.isEnabledFor(logging.DEBUG):
+        argv.append("--verbose")
+    return argv
+
+
+def _runner_env() -> dict[str, str]:
+    # The child must import this same pollama even when it runs from a source tree that is not installed.
+    src = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (src, env.get("PYTHONPATH", "")) if x)
+    return env
+
+
+class Runner:
+    """A running ``python -m pollama.runner`` process with its model loaded. Create with ``await Runner.start``."""
+
+    def __init__(self, spec: LoadSpec, proc: asyncio.subprocess.Process, tmpdir: str) -> None:
+        self.spec = spec
+        self.pid = proc.pid
+        self.info: RunnerInfo
+        self._proc = proc
+        self._tmpdir = tmpdir
+        self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self._ids = itertools.count(1)
+        self._streams: dict[int, asyncio.Queue[Chunk | Done | RunnerError]] = {}
+        self._calls: dict[int, asyncio.Future[Any]] = {}
+        self._exit_callbacks: list[Callable[[Runner], None]] = []
+        self._exited = False
+        self._dead = False
+        self._closing = False
+        self._reader: asyncio.StreamReader
+        self._writer: asyncio.StreamWriter | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def alive(self) -> bool:
+        return not self._dead
+
+    @property
+    def stderr_tail(self) -> list[str]:
+        return list(self._stderr_tail)
+
+    # lifecycle
+
+    @classmethod
+    async def start(cls, spec: LoadSpec, *, load_timeout: float = 300) -> Runner:
+        """Spawn a runner and wait until its model is loaded. Raises RunnerLoadError if it exits or times out."""
+        tmpdir = tempfile.mkdtemp(prefix="pollama-runner-")
+        sock_path = os.path.join(tmpdir, "runner.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(sock_path)
+        listener.listen(1)
+        listener.setblocking(False)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *_runner_argv(spec, sock_path),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                env=_runner_env(),
+            )
+        except OSError as e:
+            listener.close()
+            shutil.rmtree(tmpdir, ignore_errors=True)
+            raise RunnerLoadError(f"failed to start llama runner: {e}") from e
+        runner = cls(spec, proc, tmpdir)
+        stderr_task = asyncio.create_task(runner._drain_stderr())
+        runner._tasks.append(stderr_task)
+        try:
+            await asyncio.wait_for(runner._connect(listener), timeout=load_timeout)
+        except BaseException as e:
+            listener.close()
+            await runner._kill()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(stderr_task), 2)
+            if isinstance(e, asyncio.TimeoutError):
+                raise RunnerLoadError(runner._failure("timed out waiting for llama runner to start")) from None
+            if isinstance(e, RunnerLoadError):
+                raise RunnerLoadError(runner._failure(e.message)) from None
+            raise
+        listener.close()
+        runner._tasks.append(asyncio.create_task(runner._read_loop()))
+        runner._tasks.append(asyncio.create_task(runner._watch()))
+        return runner
+
+    def _failure(self, what: str) -> str:
+        tail = [line for line in self._stderr_tail if line.strip()]
+        return f"{what}: {' '.join(tail[-3:])}" if tail else what
+
+    async def _connect(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        accept = asyncio.create_task(loop.sock_accept(listener))
+        exited = asyncio.create_task(self._proc.wait())
+        try:
+            await asyncio.wait({accept, exited}, return_when=asyncio.FIRST_COMPLETED)
+            if not accept.done():
+                raise RunnerLoadError("llama runner process has terminated")
+            conn, _ = accept.result()
+            reader, writer = await asyncio.open_unix_connection(sock=conn)
+            self._reader, self._writer = reader, writer
+            read = asyncio.create_task(self._read_frame())
+            await asyncio.wait({read, exited}, return_when=asyncio.FIRST_COMPLETED)
+            if not read.done():
+                read.cancel()
+                raise RunnerLoadError("llama runner process has terminated")
+            msg = read.result()
+            if msg is None or msg["op"] != "ready":
+                raise RunnerLoadError("llama runner process has terminated")
+            self.info = p.info_from_msg(msg["info"])
+        finally:
+            accept.cancel()
+            exited.cancel()
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop the process: close the connection (the runner exits on EOF), then terminate, then kill."""
+        self._closing = True
+        self._dead = True
+        if self._writer is not None:
+            self._writer.close()
+        if self._proc.returncode is None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._proc.wait()), 1.0)
+            except TimeoutError:
+                self._proc.terminate()
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._proc.wait()), grace)
+                except TimeoutError:
+                    self._proc.kill()
+                    await self._proc.wait()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(t, 2.0)
+        self._on_exit()
+
+    async def _kill(self) -> None:
+        if self._proc.returncode is None:
+            self._proc.kill()
+        await self._proc.wait()
+        self._on_exit()
+
+    def add_exit_callback(self, cb: Callable[[Runner], None]) -> None:
+        """``cb`` is called once when the process exits, for any reason (immediately if it already has)."""
+        if self._exited:
+            cb(self)
+        else:
+            self._exit_callbacks.append(cb)
+
+    # background tasks
+
+    async def _drain_stderr(self) -> None:
+        # Read in blocks, not lines: llama.cpp prints progress dots without newlines, and a full pipe would
+        # block the runner.
+        stream = self._proc.stderr
+        assert stream is not None
+        pending = ""
+        while data := await stream.read(65536):
+            pending += data.decode("utf-8", "replace")
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                self._stderr_tail.append(line)
+                log.debug("runner %d: %s", self.pid, line)
+        if pending:
+            self._stderr_tail.append(pending)
+            log.debug("runner %d: %s", self.pid, pending)
+
+    async def _read_frame(self) -> dict[str, Any] | None:
+        try:
+            head = await self._reader.readexactly(p.HEADER.size)
+            (size,) = p.HEADER.unpack(head)
+            return p.decode(await self._reader.readexactly(size))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return None
+
+    async def _read_loop(self) -> None:
+        try:
+            while (msg := await self._read_frame()) is not None:
+                self._dispatch(msg)
+        except Exception:
+            log.exception("runner %d: bad frame", self.pid)
+        finally:
+            self._fail_all()
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        op, rid = msg["op"], msg.get("id", 0)
+        if op == "chunk":
+            q = self._streams.get(rid)
+            if q is not None:
+                q.put_nowait(Chunk(msg["text"]))
+        elif op == "done":
+            q = self._streams.get(rid)
+            if q is not None:
+                q.put_nowait(p.done_from_msg(msg))
+        elif op == "error":
+            err = RunnerError(msg["message"], int(msg["status"]))
+            q = self._streams.get(rid)
+            if q is not None:
+                q.put_nowait(err)
+            fut = self._calls.pop(rid, None)
+            if fut is not None and not fut.done():
+                fut.set_exception(err)
+        elif op in ("tokens", "text"):
+            fut = self._calls.pop(rid, None)
+            if fut is not None and not fut.done():
+                fut.set_result(msg[op])
+
+    async def _watch(self) -> None:
+        code = await self._proc.wait()
+        if not self._closing:
+            log.warning("runner %d exited unexpectedly with code %s: %s", self.pid, code, self._failure("stderr"))
+        self._on_exit()
+
+    def _fail_all(self) -> None:
+        self._dead = True
+        for q in self._streams.values():
+            q.put_nowait(RunnerStoppedError())
+        for fut in self._calls.values():
+            if not fut.done():
+                fut.set_exception(RunnerStoppedError())
+        self._calls.clear()
+
+    def _on_exit(self) -> None:
+        self._fail_all()
+        if self._exited:
+            return
+        self._exited = True
+        if self._writer is not None:
+            self._writer.close()
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+        callbacks, self._exit_callbacks = self._exit_callbacks, []
+        for cb in callbacks:
+            try:
+                cb(self)
+            except Exception:
+                log.exception("runner exit callback failed")
+
+    # requests
+
+    def _send(self, msg: Any) -> None:
+        if self._dead or self._writer is None:
+            raise RunnerStoppedError()
+        self._writer.write(p.encode(msg))
+
+    async def _call(self, msg: dict[str, Any]) -> Any:
+        rid = next(self._ids)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._calls[rid] = fut
+        try:
+            self._send({**msg, "id": rid})
+            return await fut
+        finally:
+            self._calls.pop(rid, None)
+
+    async def tokenize(self, text: str, add_special: bool = False) -> list[int]:
+        tokens: list[int] = await self._call({"op": "tokenize", "text": text, "add_special": add_special})
+        return tokens
+
+    async def detokenize(self, tokens: list[int]) -> str:
+        text: str = await self._call({"op": "detokenize", "tokens": list(tokens)})
+        return text
+
+    async def completion(self, req: CompletionRequest) -> AsyncIterator[Chunk | Done]:
+        """Stream a completion: Chunk items, then one Done. Raises RunnerError for a failed request and
+        RunnerStoppedError if the process dies. Closing the iterator early cancels the request in the runner."""
+        rid = next(self._ids)
+        q: asyncio.Queue[Chunk | Done | RunnerError] = asyncio.Queue()
+        self._streams[rid] = q
+        finished = False
+        try:
+            self._send(p.completion_msg(rid, req))
+            while True:
+                item = await q.get()
+                if isinstance(item, RunnerError):
+                    finished = True
+                    raise item
+                if isinstance(item, Done):
+                    finished = True
+                    yield item
+                    return
+                yield item
+        finally:
+            self._streams.pop(rid, None)
+            if not finished and not self._dead and self._writer is not None:
+                cancel: p.CancelMsg = {"op": "cancel", "id": rid}
+                self._writer.write(p.encode(cancel))

@@ -1,0 +1,172 @@
+"""Wire protocol between the pollama server and a runner process.
+
+Every message is a frame: a 4-byte big-endian length followed by that many bytes of UTF-8 JSON (an object with
+an ``op`` field). Requests carry an ``id`` chosen by the client; every reply names the ``id`` it answers, so
+many requests share one connection.
+
+client → runner: ``completion``, ``cancel``, ``tokenize``, ``detokenize``
+runner → client: ``ready`` (once, first), ``chunk``, ``done``, ``error``, ``tokens``, ``text``
+
+The runner writes all frames produced by one engine step with a single ``sendall``, so several tokens ready at
+once cost one system call, while the first token is never delayed.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import asdict
+from typing import Any, Literal, TypedDict
+
+from pollama.runner.types import CompletionRequest, Done, RunnerInfo, SamplingOptions
+
+HEADER = struct.Struct(">I")
+MAX_FRAME = 256 * 1024 * 1024
+
+
+class SamplingMsg(TypedDict):
+    temperature: float
+    top_k: int
+    top_p: float
+    min_p: float
+    typical_p: float
+    repeat_last_n: int
+    repeat_penalty: float
+    presence_penalty: float
+    frequency_penalty: float
+    seed: int
+
+
+class CompletionMsg(TypedDict):
+    op: Literal["completion"]
+    id: int
+    prompt: str
+    sampling: SamplingMsg
+    num_predict: int
+    stop: list[str]
+    num_keep: int
+    shift: bool
+    grammar: str | None
+
+
+class CancelMsg(TypedDict):
+    op: Literal["cancel"]
+    id: int
+
+
+class TokenizeMsg(TypedDict):
+    op: Literal["tokenize"]
+    id: int
+    text: str
+    add_special: bool
+
+
+class DetokenizeMsg(TypedDict):
+    op: Literal["detokenize"]
+    id: int
+    tokens: list[int]
+
+
+class ReadyMsg(TypedDict):
+    op: Literal["ready"]
+    info: dict[str, Any]
+
+
+class ChunkMsg(TypedDict):
+    op: Literal["chunk"]
+    id: int
+    text: str
+
+
+class DoneMsg(TypedDict):
+    op: Literal["done"]
+    id: int
+    done_reason: str
+    prompt_eval_count: int
+    prompt_eval_duration: int
+    eval_count: int
+    eval_duration: int
+    context: list[int]
+    cached_tokens: int
+
+
+class ErrorMsg(TypedDict):
+    op: Literal["error"]
+    id: int
+    status: int
+    message: str
+
+
+class TokensMsg(TypedDict):
+    op: Literal["tokens"]
+    id: int
+    tokens: list[int]
+
+
+class TextMsg(TypedDict):
+    op: Literal["text"]
+    id: int
+    text: str
+
+
+def encode(msg: Any) -> bytes:
+    body = json.dumps(msg, ensure_ascii=False, separators=(",", ":")).encode()
+    return HEADER.pack(len(body)) + body
+
+
+def decode(body: bytes) -> dict[str, Any]:
+    msg = json.loads(body)
+    if not isinstance(msg, dict) or "op" not in msg:
+        raise ValueError("malformed runner frame")
+    return msg
+
+
+def completion_msg(req_id: int, req: CompletionRequest) -> CompletionMsg:
+    s = req.sampling
+    sampling: SamplingMsg = {
+        "temperature": float(s.temperature),
+        "top_k": int(s.top_k),
+        "top_p": float(s.top_p),
+        "min_p": float(s.min_p),
+        "typical_p": float(s.typical_p),
+        "repeat_last_n": int(s.repeat_last_n),
+        "repeat_penalty": float(s.repeat_penalty),
+        "presence_penalty": float(s.presence_penalty),
+        "frequency_penalty": float(s.frequency_penalty),
+        "seed": int(s.seed),
+    }
+    return {
+        "op": "completion",
+        "id": req_id,
+        "prompt": req.prompt,
+        "sampling": sampling,
+        "num_predict": int(req.num_predict),
+        "stop": [x for x in req.stop if x],
+        "num_keep": int(req.num_keep),
+        "shift": bool(req.shift),
+        "grammar": req.grammar,
+    }
+
+
+def sampling_from_msg(msg: SamplingMsg) -> SamplingOptions:
+    return SamplingOptions(**msg)
+
+
+def done_msg(req_id: int, done: Done) -> DoneMsg:
+    return {"op": "done", "id": req_id, **asdict(done)}  # type: ignore[typeddict-item]
+
+
+def done_from_msg(msg: dict[str, Any]) -> Done:
+    return Done(
+        done_reason=msg["done_reason"],
+        prompt_eval_count=msg["prompt_eval_count"],
+        prompt_eval_duration=msg["prompt_eval_duration"],
+        eval_count=msg["eval_count"],
+        eval_duration=msg["eval_duration"],
+        context=msg["context"],
+        cached_tokens=msg["cached_tokens"],
+    )
+
+
+def info_from_msg(msg: dict[str, Any]) -> RunnerInfo:
+    return RunnerInfo(**msg)
