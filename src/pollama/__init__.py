@@ -1,0 +1,3 @@
+"""pollama: a Python implementation of the Ollama server."""
+
+__version__ = "0.1.0"

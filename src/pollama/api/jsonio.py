@@ -1,0 +1,138 @@
+"""JSON on the wire as Go's ``encoding/json`` reads and writes it.
+
+Ollama's bodies are decoded by Go, so pollama reproduces Go's error texts for malformed JSON and wrong types,
+and encodes responses compactly with Go's HTML escaping of ``<``, ``>`` and ``&``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from pollama.api.errors import APIError
+
+T = TypeVar("T", bound=BaseModel)
+
+_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON with Go's escaping (the bytes Ollama would send)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(_ESCAPES)
+
+
+def dumps_line(obj: Any) -> bytes:
+    return (dumps(obj) + "\n").encode()
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def _go_syntax_error(body: str, err: json.JSONDecodeError) -> str:
+    stripped = body.strip()
+    if not stripped:
+        return "unexpected EOF"
+    if err.pos >= len(body.rstrip()):
+        return "unexpected EOF"
+    ch = body[err.pos]
+    where = "looking for beginning of value"
+    if err.msg.startswith("Expecting property name"):
+        where = "looking for beginning of object key string"
+    elif err.msg.startswith("Expecting ':'"):
+        where = "after object key"
+    elif err.msg.startswith("Expecting ',' delimiter"):
+        where = "after object key:value pair" if _inside_object(body, err.pos) else "after array element"
+    elif err.msg.startswith("Extra data"):
+        where = "after top-level value"
+    return f"invalid character {_go_quote_char(ch)} {where}"
+
+
+def _inside_object(body: str, pos: int) -> bool:
+    depth: list[str] = []
+    in_str = False
+    escaped = False
+    for ch in body[:pos]:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "{[":
+            depth.append(ch)
+        elif ch in "}]" and depth:
+            depth.pop()
+    return bool(depth) and depth[-1] == "{"
+
+
+def _go_quote_char(ch: str) -> str:
+    if ch == "'":
+        return "'\\''"
+    if ch == '"':
+        return "'\"'"
+    return f"'{ch}'"
+
+
+def decode(body: bytes, model: type[T], go_name: str, go_types: dict[str, str] | None = None) -> T:
+    """Decode a request body the way gin's ``ShouldBindJSON`` does, raising Ollama's 400 errors."""
+    if not body.strip():
+        raise APIError(400, "missing request body")
+    text = body.decode("utf-8", errors="replace")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise APIError(400, _go_syntax_error(text, err)) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise APIError(400, f"json: cannot unmarshal {_json_type(raw)} into Go value of type api.{go_name}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise APIError(400, _go_type_error(err, raw, go_name, go_types or {})) from None
+
+
+def _go_type_error(err: ValidationError, raw: dict[str, Any], go_name: str, go_types: dict[str, str]) -> str:
+    first = err.errors()[0]
+    loc = [str(p) for p in first["loc"] if not isinstance(p, int)]
+    value: Any = raw
+    for part in first["loc"]:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            value = first.get("input")
+            break
+    field = ".".join(loc)
+    want = go_types.get(field) or _GO_TYPES.get(first["type"], "string")
+    if first["type"] == "value_error":
+        return str(first.get("ctx", {}).get("error", first["msg"]))
+    return f"json: cannot unmarshal {_json_type(value)} into Go struct field {go_name}.{field} of type {want}"
+
+
+_GO_TYPES = {
+    "string_type": "string",
+    "bool_type": "bool",
+    "int_type": "int",
+    "int_from_float": "int",
+    "float_type": "float64",
+    "list_type": "[]interface {}",
+    "dict_type": "map[string]interface {}",
+    "model_type": "struct",
+    "model_attributes_type": "struct",
+}

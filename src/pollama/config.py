@@ -1,0 +1,165 @@
+"""Configuration from the ``OLLAMA_*`` environment variables, read in this one place.
+
+Parsing follows Ollama's ``envconfig``: values are trimmed of spaces and surrounding quotes, an unparseable
+non-empty boolean counts as true, an invalid number falls back to the default.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("pollama")
+
+FOREVER = math.inf
+_DEFAULT_KEEP_ALIVE = 300.0
+
+
+def _clean(env: Mapping[str, str], key: str) -> str:
+    return env.get(key, "").strip().strip("\"'").strip()
+
+
+def parse_bool(value: str, default: bool = False) -> bool:
+    if not value:
+        return default
+    low = value.lower()
+    # Go's ParseBool failing on a non-empty value still means "set", as Ollama treats it.
+    return low not in ("0", "f", "false")
+
+
+def _uint(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = _clean(env, key)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        log.warning("invalid environment variable, using default: %s=%s default=%d", key, raw, default)
+        return default
+    return value if value >= 0 else default
+
+
+_DURATION_RE = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class DurationError(ValueError):
+    pass
+
+
+def parse_go_duration(text: str) -> float:
+    """Parse a Go ``time.Duration`` string (``"5m"``, ``"1h30m"``, ``"-1s"``, ``"0"``) into seconds."""
+    s = text
+    if s in ("0", "+0", "-0"):
+        return 0.0
+    sign = 1.0
+    if s[:1] in "+-":
+        sign = -1.0 if s[0] == "-" else 1.0
+        s = s[1:]
+    if not s:
+        raise DurationError(f'time: invalid duration "{text}"')
+    total = 0.0
+    pos = 0
+    while pos < len(s):
+        m = _DURATION_RE.match(s, pos)
+        if m is None:
+            if re.fullmatch(r"[0-9]*\.?[0-9]+", s[pos:]):
+                raise DurationError(f'time: missing unit in duration "{text}"')
+            raise DurationError(f'time: invalid duration "{text}"')
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    return sign * total
+
+
+def parse_host(raw: str) -> tuple[str, int]:
+    """``OLLAMA_HOST`` as Ollama reads it: ``[scheme://]host[:port][/path]``."""
+    default_port = 11434
+    value = raw or "127.0.0.1:11434"
+    scheme = "http"
+    if "://" in value:
+        scheme, value = value.split("://", 1)
+    if scheme == "https":
+        default_port = 443
+    elif scheme == "http" and raw and "://" in raw:
+        default_port = 80
+    value = value.split("/", 1)[0]
+    host, port = value, default_port
+    if value.startswith("["):
+        end = value.find("]")
+        host = value[1:end]
+        rest = value[end + 1 :]
+        if rest.startswith(":"):
+            port = _port(rest[1:], default_port)
+    elif value.count(":") == 1:
+        host, p = value.split(":")
+        port = _port(p, default_port)
+    if not host:
+        host = "127.0.0.1"
+    return host, port
+
+
+def _port(text: str, default: int) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        return default
+    return port if 0 <= port <= 65535 else default
+
+
+def keep_alive_from_env(raw: str) -> float:
+    if not raw:
+        return _DEFAULT_KEEP_ALIVE
+    try:
+        seconds = parse_go_duration(raw)
+    except DurationError:
+        try:
+            seconds = float(int(raw))
+        except ValueError:
+            return _DEFAULT_KEEP_ALIVE
+    return FOREVER if seconds < 0 else seconds
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    models: Path
+    keep_alive: float
+    num_parallel: int
+    max_loaded_models: int
+    max_queue: int
+    context_length: int
+    noprune: bool
+    debug: int
+    origins: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        host, port = parse_host(_clean(e, "OLLAMA_HOST"))
+        models_raw = _clean(e, "OLLAMA_MODELS")
+        models = Path(models_raw).expanduser() if models_raw else Path.home() / ".ollama" / "models"
+        debug_raw = _clean(e, "OLLAMA_DEBUG")
+        try:
+            debug = int(debug_raw) if debug_raw else 0
+        except ValueError:
+            debug = 1 if parse_bool(debug_raw) else 0
+        num_parallel = _uint(e, "OLLAMA_NUM_PARALLEL", 4) or 4
+        return cls(
+            host=host,
+            port=port,
+            models=models,
+            keep_alive=keep_alive_from_env(_clean(e, "OLLAMA_KEEP_ALIVE")),
+            num_parallel=num_parallel,
+            max_loaded_models=_uint(e, "OLLAMA_MAX_LOADED_MODELS", 0) or 3,
+            max_queue=_uint(e, "OLLAMA_MAX_QUEUE", 512) or 512,
+            context_length=_uint(e, "OLLAMA_CONTEXT_LENGTH", 0) or 4096,
+            noprune=parse_bool(_clean(e, "OLLAMA_NOPRUNE")),
+            debug=debug,
+            origins=tuple(o.strip() for o in _clean(e, "OLLAMA_ORIGINS").split(",") if o.strip()),
+        )

@@ -1,0 +1,1 @@
+"""Modelfiles: parsing and serialization."""

@@ -1,0 +1,106 @@
+"""What a stored model means to the server: its name resolution, parsed template, options and capabilities.
+
+``store`` knows bytes on disk; this module adds the meaning that the use-cases need, and caches the parsed
+template and GGUF facts per model digest so a request does no repeated parsing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pollama.api.errors import APIError, not_found
+from pollama.api.options import Options, apply
+from pollama.prompt.template import Template
+from pollama.store.gguf_info import read_gguf
+from pollama.store.names import Name, parse_name
+from pollama.store.store import InvalidNameError, Model, Store
+
+DEFAULT_TEMPLATE = "{{ .Prompt }}"
+
+
+@dataclass(frozen=True)
+class ModelView:
+    record: Model
+    template: Template
+    capabilities: tuple[str, ...]
+    n_ctx_train: int
+
+    @property
+    def name(self) -> Name:
+        return self.record.name
+
+    @property
+    def model_path(self) -> Path:
+        assert self.record.model_path is not None
+        return self.record.model_path
+
+    def options(self, default_num_ctx: int, request: dict[str, Any] | None) -> Options:
+        opts = apply(apply(Options(num_ctx=default_num_ctx), self.record.params), request)
+        opts.num_ctx = max(4, opts.num_ctx)
+        if self.n_ctx_train > 0:
+            opts.num_ctx = min(opts.num_ctx, self.n_ctx_train)
+        return opts
+
+    def check(self, *needed: str) -> None:
+        """Raise Ollama's capability error for the first capability the model lacks (besides completion)."""
+        for cap in needed:
+            if cap not in self.capabilities and cap != "completion":
+                raise APIError(400, f"{self.name} does not support {cap}")
+
+
+@lru_cache(maxsize=64)
+def _template(text: str) -> Template:
+    return Template.parse(text)
+
+
+@lru_cache(maxsize=64)
+def _gguf_facts(path: str) -> tuple[int, bool, bool]:
+    meta = read_gguf(Path(path))
+    arch = meta.architecture
+    kv = meta.kv
+    pooling = f"{arch}.pooling_type" in kv
+    vision = f"{arch}.vision.block_count" in kv
+    return meta.context_length, pooling, vision
+
+
+def capabilities(record: Model, template: Template) -> tuple[str, ...]:
+    """Ollama's ``Model.Capabilities``: completion or embedding from the GGUF, the rest from the template."""
+    if record.config.capabilities:
+        return tuple(record.config.capabilities)
+    caps: list[str] = []
+    if record.model_path is not None:
+        _, pooling, vision = _gguf_facts(str(record.model_path))
+        caps.append("embedding" if pooling else "completion")
+        if vision or record.projector_paths:
+            caps.append("vision")
+    if template.uses("Tools"):
+        caps.append("tools")
+    if template.uses("Suffix"):
+        caps.append("insert")
+    if template.uses("Thinking"):
+        caps.append("thinking")
+    return tuple(caps)
+
+
+def view(record: Model) -> ModelView:
+    template = _template(record.template if record.template is not None else DEFAULT_TEMPLATE)
+    n_ctx_train = _gguf_facts(str(record.model_path))[0] if record.model_path is not None else 0
+    return ModelView(record, template, capabilities(record, template), n_ctx_train)
+
+
+def resolve(store: Store, model: str, *, missing: APIError | None = None) -> ModelView:
+    """Find ``model`` in the store, raising ``missing`` (default: Ollama's 404) when it is not there."""
+    try:
+        record = store.resolve(model)
+    except InvalidNameError:
+        raise missing or not_found(model) from None
+    if record is None or record.model_path is None:
+        raise missing or not_found(model)
+    return view(record)
+
+
+def display_name(model: str) -> str:
+    return parse_name(model).display_shortest()

@@ -1,0 +1,102 @@
+"""The ASGI application: routes, Ollama's 404/405 and CORS behaviour, and the services' lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from pollama.config import Settings
+from pollama.inference import Services
+from pollama.scheduler import Scheduler
+from pollama.server.routes import routes
+from pollama.store.builtin import ensure_builtin
+from pollama.store.store import Store
+
+log = logging.getLogger("pollama")
+
+_CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "User-Agent",
+    "Accept",
+    "X-Requested-With",
+    "OpenAI-Beta",
+    *(
+        f"x-stainless-{h}"
+        for h in (
+            "arch",
+            "async",
+            "custom-poll-interval",
+            "helper-method",
+            "lang",
+            "os",
+            "package-version",
+            "poll-helper",
+            "retry-count",
+            "runtime",
+            "runtime-version",
+            "timeout",
+        )
+    ),
+]
+
+
+def _origin_regex(extra: tuple[str, ...]) -> str:
+    """Ollama's default allowed origins plus ``OLLAMA_ORIGINS`` (``*`` is a wildcard), as one regex."""
+    patterns = []
+    for host in ("localhost", "127.0.0.1", "0.0.0.0"):
+        patterns += [f"http://{host}", f"https://{host}", f"http://{host}:*", f"https://{host}:*"]
+    patterns += ["app://*", "file://*", "tauri://*", "vscode-webview://*", "vscode-file://*", *extra]
+    return "|".join(re.escape(p).replace(r"\*", ".*") for p in patterns)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return PlainTextResponse("405 method not allowed", status_code=405)
+    if exc.status_code == 404:
+        return PlainTextResponse("404 page not found", status_code=404)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = Store(settings.models)
+        ensure_builtin(store)
+        if not settings.noprune:
+            store.prune()
+        scheduler = Scheduler(
+            max_loaded=settings.max_loaded_models,
+            max_queue=settings.max_queue,
+            default_keep_alive=settings.keep_alive,
+        )
+        app.state.services = Services(settings=settings, store=store, scheduler=scheduler)
+        try:
+            yield
+        finally:
+            await scheduler.shutdown()
+
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origin_regex=_origin_regex(settings.origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+            allow_headers=_CORS_HEADERS,
+        )
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
+    )

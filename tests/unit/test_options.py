@@ -1,0 +1,88 @@
+"""Options layering and validation, keep_alive values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pollama.api.errors import APIError
+from pollama.api.options import Options, apply, format_keep_alive, parse_keep_alive
+
+
+def test_defaults_match_ollama() -> None:
+    o = Options()
+    assert (o.num_keep, o.seed, o.num_predict, o.top_k, o.top_p, o.min_p, o.typical_p) == (4, -1, -1, 40, 0.9, 0.0, 1.0)
+    assert (o.repeat_last_n, o.temperature, o.repeat_penalty, o.presence_penalty, o.frequency_penalty) == (
+        64,
+        0.8,
+        1.0,
+        0.0,
+        0.0,
+    )
+    assert o.num_batch == 512 and o.stop == []
+
+
+def test_layering_and_conversion() -> None:
+    model = apply(Options(), {"temperature": 1, "top_k": 64, "stop": ["<end_of_turn>"]})
+    req = apply(model, {"top_k": 10.9, "seed": 42, "unknown_key": 1, "mirostat": 2, "stop": None})
+    assert req.temperature == 1.0 and isinstance(req.temperature, float)
+    assert req.top_k == 10  # Go truncates numbers into int fields
+    assert req.seed == 42
+    assert req.stop == ["<end_of_turn>"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"num_ctx": "8"}, 'option "num_ctx" must be of type integer'),
+        ({"temperature": "hot"}, 'option "temperature" must be of type float32'),
+        ({"use_mmap": 1}, 'option "use_mmap" must be of type boolean'),
+        ({"stop": "x"}, 'option "stop" must be of type array'),
+        ({"stop": ["x", 1]}, 'option "stop" must be of an array of strings'),
+    ],
+)
+def test_type_errors_are_500(values: dict[str, object], message: str) -> None:
+    with pytest.raises(APIError) as info:
+        apply(Options(), values)
+    assert (info.value.status, info.value.message) == (500, message)
+
+
+def test_runner_key_changes_only_for_load_options() -> None:
+    base = Options()
+    assert apply(base, {"temperature": 0.1}).runner_key() == base.runner_key()
+    assert apply(base, {"num_ctx": 1024}).runner_key() != base.runner_key()
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [(None, None), (0, 0.0), (30, 30.0), (1.5, 1.5), ("5m", 300.0), ("0", 0.0), ("1h", 3600.0)],
+)
+def test_keep_alive(raw: object, seconds: float | None) -> None:
+    assert parse_keep_alive(raw) == seconds
+
+
+@pytest.mark.parametrize("raw", [-1, -0.5, "-1s", "-5m"])
+def test_negative_keep_alive_is_forever(raw: object) -> None:
+    value = parse_keep_alive(raw)
+    assert value is not None and math.isinf(value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("300", 'time: missing unit in duration "300"'),
+        ("soon", 'time: invalid duration "soon"'),
+        (True, "Unsupported type: 'bool'"),
+    ],
+)
+def test_keep_alive_errors(raw: object, message: str) -> None:
+    with pytest.raises(APIError) as info:
+        parse_keep_alive(raw)
+    assert (info.value.status, info.value.message) == (400, message)
+
+
+def test_format_keep_alive() -> None:
+    assert format_keep_alive(300) == "5m0s"
+    assert format_keep_alive(5400) == "1h30m0s"
+    assert format_keep_alive(math.inf) == "-1"
