@@ -28,7 +28,21 @@ from pollama.runner.types import (
     RunnerInfo,
     RunnerLoadError,
     RunnerStoppedError,
+    SamplingOptions,
 )
+
+__all__ = [
+    "Chunk",
+    "CompletionRequest",
+    "Done",
+    "LoadSpec",
+    "Runner",
+    "RunnerError",
+    "RunnerInfo",
+    "RunnerLoadError",
+    "RunnerStoppedError",
+    "SamplingOptions",
+]
 
 log = logging.getLogger("pollama.runner")
 

@@ -1,0 +1,68 @@
+"""Several requests on one runner: batched decoding gives the same results as serial decoding, and closing a
+stream frees its slot."""
+
+from __future__ import annotations
+
+import asyncio
+
+from runner_helpers import Loop, chat, collect
+
+from pollama.runner import Chunk, CompletionRequest, Runner, SamplingOptions
+
+GREEDY = SamplingOptions(temperature=0)
+QUESTIONS = [
+    "What is the capital of France?",
+    "Write a haiku about autumn.",
+    "Explain what a CPU does in one sentence.",
+    "Give me three tips for learning to cook.",
+]
+
+
+def test_concurrent_greedy_matches_serial(aio: Loop, runner: Runner) -> None:
+    reqs = [CompletionRequest(prompt=chat(q), sampling=GREEDY, num_predict=20) for q in QUESTIONS]
+    serial = ["".join(aio.run(collect(runner, r))[0]) for r in reqs]
+
+    async def together() -> list[str]:
+        results = await asyncio.gather(*(collect(runner, r) for r in reqs))
+        return ["".join(chunks) for chunks, _ in results]
+
+    assert aio.run(together()) == serial
+
+
+def test_closing_streams_frees_slots(aio: Loop, runner: Runner) -> None:
+    long = SamplingOptions(temperature=1.0, seed=7)
+
+    async def scenario() -> str:
+        streams = [
+            runner.completion(CompletionRequest(prompt=chat(f"Tell a very long story #{i}."), sampling=long))
+            for i in range(4)
+        ]
+        for s in streams:
+            item = await anext(s)
+            assert isinstance(item, Chunk)
+        for s in streams:
+            await s.aclose()
+        # With all four slots taken, this request only runs if the cancels freed them.
+        req = CompletionRequest(prompt=chat("Say hi."), sampling=GREEDY, num_predict=4)
+        chunks, done = await collect(runner, req)
+        assert done.eval_count <= 4
+        return "".join(chunks)
+
+    assert aio.run(scenario(), timeout=120)
+
+
+def test_task_cancellation_cancels_the_request(aio: Loop, runner: Runner) -> None:
+    async def consume() -> None:
+        async for _ in runner.completion(CompletionRequest(prompt=chat("Count to a million."), sampling=GREEDY)):
+            pass
+
+    async def scenario() -> None:
+        tasks = [asyncio.create_task(consume()) for _ in range(4)]
+        await asyncio.sleep(1.0)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        _, done = await collect(runner, CompletionRequest(prompt=chat("Say hi."), sampling=GREEDY, num_predict=3))
+        assert done.done_reason in ("stop", "length")
+
+    aio.run(scenario(), timeout=120)

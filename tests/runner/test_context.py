@@ -1,0 +1,78 @@
+"""KV cache management: prefix reuse across requests, context shift, and prompts longer than the context."""
+
+from __future__ import annotations
+
+import pytest
+from runner_helpers import Loop, chat, collect
+
+from pollama.runner import CompletionRequest, Runner, RunnerError, SamplingOptions
+from pollama.runner.types import PROMPT_TOO_LONG_MESSAGE
+
+GREEDY = SamplingOptions(temperature=0)
+PROMPT_TOO_LONG = (
+    "the prompt is longer than the context length currently available to the model; shorten the prompt, "
+    "adjust the context length in settings, or use a model with a longer context length"
+)
+
+
+def test_prefix_reuse_gives_cold_output(aio: Loop, fresh_runner: Runner) -> None:
+    runner = fresh_runner
+    first = chat("My name is Ada and I like chess. Remember that.")
+    answer, done1 = aio.run(collect(runner, CompletionRequest(prompt=first, sampling=GREEDY, num_predict=16)))
+    second = first + "".join(answer) + "<end_of_turn>\n" + chat("What is my name?")
+    warm, done2 = aio.run(collect(runner, CompletionRequest(prompt=second, sampling=GREEDY, num_predict=16)))
+    assert done1.cached_tokens == 0
+    assert done2.cached_tokens >= done1.prompt_eval_count
+    assert done2.prompt_eval_count == len(aio.run(runner.tokenize(second, add_special=True)))
+
+    # Evict the slot's cache with an unrelated prompt, then run the same second prompt cold.
+    aio.run(collect(runner, CompletionRequest(prompt="Unrelated text.", sampling=GREEDY, num_predict=2)))
+    cold, done3 = aio.run(collect(runner, CompletionRequest(prompt=second, sampling=GREEDY, num_predict=16)))
+    assert done3.cached_tokens <= 1
+    assert "".join(warm) == "".join(cold)
+
+
+COUNTING = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,"
+
+
+def test_context_shift_lets_generation_exceed_num_ctx(aio: Loop, small_runner: Runner) -> None:
+    req = CompletionRequest(prompt=COUNTING, sampling=GREEDY, num_predict=200, shift=True)
+    chunks, done = aio.run(collect(small_runner, req))
+    assert done.done_reason == "length", "".join(chunks)
+    assert done.eval_count == 200
+    assert done.prompt_eval_count + done.eval_count > small_runner.spec.num_ctx
+
+
+def test_without_shift_a_full_context_ends_with_length(aio: Loop, small_runner: Runner) -> None:
+    req = CompletionRequest(prompt=COUNTING, sampling=GREEDY, num_predict=200, shift=False)
+    chunks, done = aio.run(collect(small_runner, req))
+    assert done.done_reason == "length", "".join(chunks)
+    assert done.prompt_eval_count + done.eval_count == small_runner.spec.num_ctx
+
+
+def test_num_predict_minus_two_fills_the_context(aio: Loop, small_runner: Runner) -> None:
+    chunks, done = aio.run(collect(small_runner, CompletionRequest(prompt=COUNTING, sampling=GREEDY, num_predict=-2)))
+    assert done.done_reason == "length", "".join(chunks)
+    assert done.prompt_eval_count + done.eval_count == small_runner.spec.num_ctx
+
+
+def test_long_prompt_without_shift_is_rejected(aio: Loop, small_runner: Runner) -> None:
+    prompt = " ".join(str(i) for i in range(400))
+    with pytest.raises(RunnerError) as exc:
+        aio.run(collect(small_runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=4, shift=False)))
+    assert exc.value.status == 400
+    assert exc.value.message == PROMPT_TOO_LONG == PROMPT_TOO_LONG_MESSAGE
+    assert small_runner.alive
+
+
+def test_long_prompt_with_shift_is_truncated(aio: Loop, small_runner: Runner) -> None:
+    prompt = " ".join(str(i) for i in range(400))
+    _, done = aio.run(collect(small_runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=4)))
+    n_ctx = small_runner.spec.num_ctx
+    assert done.prompt_eval_count < n_ctx
+    assert done.eval_count == 4 and done.done_reason == "length"
+    full = aio.run(small_runner.tokenize(prompt, add_special=True))
+    # The first num_keep tokens and the most recent tokens are kept.
+    assert done.context[:4] == full[:4]
+    tail = done.prompt_eval_count - 4
+    assert done.context[4 : done.prompt_eval_count] == full[-tail:]
