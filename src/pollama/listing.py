@@ -11,7 +11,8 @@ from pollama.modelfile.serialize import go_quoted, modelfile, parameter_lines
 from pollama.models import ModelView, view
 from pollama.store.gguf_info import model_info, tensors_json
 from pollama.store.names import parse_name
-from pollama.store.store import InvalidNameError, Model
+from pollama.store.model import Model
+from pollama.store.names import InvalidNameError
 
 if TYPE_CHECKING:
     from pollama.inference import Services
@@ -52,7 +53,7 @@ def tags(svc: Services) -> dict[str, Any]:
 
 
 def ps(svc: Services) -> dict[str, Any]:
-    models = []
+    models: list[dict[str, Any]] = []
     for loaded in svc.scheduler.loaded():
         mv = loaded.extra.get("model")
         if not isinstance(mv, ModelView):
@@ -72,7 +73,7 @@ def ps(svc: Services) -> dict[str, Any]:
                 "context_length": loaded.spec.num_ctx,
             }
         )
-    models.sort(key=lambda m: m["expires_at"], reverse=True)
+    models.sort(key=lambda m: str(m["expires_at"]), reverse=True)
     return {"models": models}
 
 

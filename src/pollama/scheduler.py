@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -131,10 +132,13 @@ class Scheduler:
             if task is None:
                 task = asyncio.ensure_future(self._load(key, name, spec))
                 self._loading[key] = task
-                task.add_done_callback(lambda _t, k=key: self._loading.pop(k, None))
+                task.add_done_callback(functools.partial(self._loaded_done, key))
             loaded = await asyncio.shield(task)
             if loaded.spec == spec:
                 return loaded
+
+    def _loaded_done(self, key: str, _task: asyncio.Task[Loaded]) -> None:
+        self._loading.pop(key, None)
 
     async def _load(self, key: str, name: str, spec: LoadSpec) -> Loaded:
         await self._make_room()

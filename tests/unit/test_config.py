@@ -85,3 +85,24 @@ def test_settings_defaults_and_overrides(tmp_path: Path) -> None:
     assert Settings.from_env({"OLLAMA_KEEP_ALIVE": "600"}).keep_alive == 600
     assert Settings.from_env({"OLLAMA_KEEP_ALIVE": "10m"}).keep_alive == 600
     assert Settings.from_env({"OLLAMA_KEEP_ALIVE": "nonsense"}).keep_alive == 300
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("localhost:11434", True),
+        ("127.0.0.1:11434", True),
+        ("[::1]:11434", True),
+        ("192.168.1.5", True),
+        ("", True),
+        ("myapp.localhost", True),
+        ("printer.local", True),
+        ("svc.internal:80", True),
+        ("evil.example.com", False),
+        ("8.8.8.8", False),
+    ],
+)
+def test_allowed_hosts(host: str, allowed: bool) -> None:
+    from pollama.server.hosts import host_allowed
+
+    assert host_allowed(host, "thismachine") is allowed

@@ -122,7 +122,7 @@ def parse_keep_alive(value: Any) -> float | None:
         except DurationError as err:
             raise APIError(400, str(err)) from None
         return FOREVER if seconds < 0 else seconds
-    kind = {list: "[]interface {}", dict: "map[string]interface {}"}.get(type(value), type(value).__name__)
+    kind = "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
     raise APIError(400, f"Unsupported type: '{kind}'")
 
 

@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from pollama.config import Settings
 from pollama.inference import Services
 from pollama.scheduler import Scheduler
+from pollama.server.hosts import AllowedHostsMiddleware
 from pollama.server.routes import routes
 from pollama.store.builtin import ensure_builtin
 from pollama.store.store import Store
@@ -72,9 +73,8 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = Store(settings.models)
+        store.startup(noprune=settings.noprune)
         ensure_builtin(store)
-        if not settings.noprune:
-            store.prune()
         scheduler = Scheduler(
             max_loaded=settings.max_loaded_models,
             max_queue=settings.max_queue,
@@ -87,6 +87,7 @@ def create_app(settings: Settings) -> Starlette:
             await scheduler.shutdown()
 
     middleware = [
+        Middleware(AllowedHostsMiddleware, listen_host=settings.host),
         Middleware(
             CORSMiddleware,
             allow_origin_regex=_origin_regex(settings.origins),
