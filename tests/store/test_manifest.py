@@ -23,7 +23,8 @@ OLLAMA_BYTES = (
 
 def test_written_bytes_match_ollama() -> None:
     m = Manifest.build(
-        Layer(MEDIA_TYPE_CONFIG, D1, 10), [Layer(MEDIA_TYPE_MODEL, D2, 20, from_="registry.ollama.ai/library/base:latest")]
+        Layer(MEDIA_TYPE_CONFIG, D1, 10),
+        [Layer(MEDIA_TYPE_MODEL, D2, 20, from_="registry.ollama.ai/library/base:latest")],
     )
     assert m.to_bytes() == OLLAMA_BYTES
     assert m.digest == hashlib.sha256(OLLAMA_BYTES).hexdigest()
@@ -39,9 +40,11 @@ def test_read_keeps_original_bytes_and_unknown_fields() -> None:
     # Pretty-printed, as a registry might serve it, with fields we don't model.
     raw = (
         b'{\n  "schemaVersion": 2,\n  "mediaType": "application/vnd.docker.distribution.manifest.v2+json",\n'
-        b'  "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": "' + D1.encode()
+        b'  "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": "'
+        + D1.encode()
         + b'", "size": 10},\n  "layers": [{"mediaType": "application/vnd.ollama.image.model", "digest": "'
-        + D2.encode() + b'", "size": 20, "urls": ["x"]}],\n  "annotations": {"a": "b"}\n}'
+        + D2.encode()
+        + b'", "size": 20, "urls": ["x"]}],\n  "annotations": {"a": "b"}\n}'
     )
     m = Manifest.from_bytes(raw)
     assert m.to_bytes() == raw
@@ -67,7 +70,8 @@ def test_corrupt_manifest_raises(bad: bytes) -> None:
 
 def test_go_json_escapes_and_numbers() -> None:
     got = go_encode({"stop": ["<end_of_turn>"], "temperature": 1.0, "top_k": 64, "top_p": 0.95, "a&b": "\u2028"})
-    assert got == b'{"stop":["\\u003cend_of_turn\\u003e"],"temperature":1,"top_k":64,"top_p":0.95,"a\\u0026b":"\\u2028"}\n'
+    want = b'{"stop":["\\u003cend_of_turn\\u003e"],"temperature":1,"top_k":64,"top_p":0.95,'
+    assert got == want + b'"a\\u0026b":"\\u2028"}\n'
     # The library gemma3 params blob digest proves the format end to end.
     lib = go_encode({"stop": ["<end_of_turn>"], "temperature": 1, "top_k": 64, "top_p": 0.95})
     assert hashlib.sha256(lib).hexdigest().startswith("3116c5225075")

@@ -29,7 +29,11 @@ PARSE_CASES = [
     ("namespace/model", Name(namespace="namespace", model="model"), "registry.ollama.ai/namespace/model/latest"),
     ("model", Name(model="model"), "registry.ollama.ai/library/model/latest"),
     ("h/nn/mm:t", Name("h", "nn", "mm", "t"), "h/nn/mm/t"),
-    (f"{PART80}/{PART80}/{PART80}:{PART80}", Name(PART80, PART80, PART80, PART80), f"{PART80}/{PART80}/{PART80}/{PART80}"),
+    (
+        f"{PART80}/{PART80}/{PART80}:{PART80}",
+        Name(PART80, PART80, PART80, PART80),
+        f"{PART80}/{PART80}/{PART80}/{PART80}",
+    ),
     (
         f"{PART350}/{PART80}/{PART80}:{PART80}",
         Name(PART350, PART80, PART80, PART80),
