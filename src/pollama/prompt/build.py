@@ -68,9 +68,7 @@ def tag_images(messages: list[Message], start: int) -> tuple[list[Message], list
     return out, images
 
 
-def render(
-    tmpl: Template, messages: list[Message], tools: list[Tool] | None, think: Think
-) -> str:
+def render(tmpl: Template, messages: list[Message], tools: list[Tool] | None, think: Think) -> str:
     return tmpl.execute(
         Values(messages=messages, tools=tools, think=think.think, think_level=think.level, is_think_set=think.is_set)
     )

@@ -160,7 +160,9 @@ class Template:
         t = cls(text, tree)
         names = t.vars()
         if "messages" not in names and "response" not in names:
-            response = ActionNode(len(text), PipeNode(len(text), [], [CommandNode(len(text), [FieldNode(len(text), ["Response"])])]))
+            response = ActionNode(
+                len(text), PipeNode(len(text), [], [CommandNode(len(text), [FieldNode(len(text), ["Response"])])])
+            )
             tree.root.nodes.append(response)
         return t
 
@@ -190,7 +192,9 @@ class Template:
             if not (isinstance(n, FieldNode) and n.ident and n.ident[0] == "Thinking"):
                 return
             rng = next((a for a in reversed(ancestors) if isinstance(a, RangeNode)), None)
-            if rng is None or not any(isinstance(x, FieldNode) and x.ident[0] == "Messages" for x in _walk_all(rng.pipe)):
+            if rng is None or not any(
+                isinstance(x, FieldNode) and x.ident[0] == "Messages" for x in _walk_all(rng.pipe)
+            ):
                 return
             lst = next((a for a in reversed(ancestors) if isinstance(a, ListNode)), None)
             if lst is None or not lst.nodes:

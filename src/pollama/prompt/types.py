@@ -248,7 +248,9 @@ class ToolCall:
         return cls(
             id=str(d.get("id") or ""),
             function=ToolCallFunction(
-                name=str(fn.get("name") or ""), arguments=dict(fn.get("arguments") or {}), index=int(fn.get("index") or 0)
+                name=str(fn.get("name") or ""),
+                arguments=dict(fn.get("arguments") or {}),
+                index=int(fn.get("index") or 0),
             ),
         )
 

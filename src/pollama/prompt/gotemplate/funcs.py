@@ -55,7 +55,9 @@ def _eq(a: object, *others: object) -> bool:
             continue
         if ka == "other":
             if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
-                raise FuncError(f"non-comparable types {format_v(a)}: {go_type_name(a)}, {go_type_name(b)}: {format_v(b)}")
+                raise FuncError(
+                    f"non-comparable types {format_v(a)}: {go_type_name(a)}, {go_type_name(b)}: {format_v(b)}"
+                )
             if a is b or a == b:
                 return True
         elif ka == "invalid" or a == b:
@@ -128,7 +130,7 @@ def _index(item: object, *indexes: object) -> object:
         elif isinstance(v, dict):
             if ix is not None and len(v) and _kind(ix) != _kind(next(iter(v))):
                 raise FuncError(f"value has type {go_type_name(ix)}; should be {go_type_name(next(iter(v)))}")
-            v = v.get(ix)  # type: ignore[call-overload]
+            v = v.get(ix)
         else:
             raise FuncError(f"can't index item of type {go_type_name(v)}")
     return v
@@ -186,11 +188,7 @@ def _js(*args: object) -> str:
             out.append("\\'")
         elif ch == '"':
             out.append('\\"')
-        elif ch in "<>&=":
-            out.append(f"\\u{ord(ch):04X}")
-        elif ord(ch) < 0x20:
-            out.append(f"\\u{ord(ch):04X}")
-        elif ord(ch) >= 0x80 and not ch.isprintable():
+        elif ch in "<>&=" or ord(ch) < 0x20 or (ord(ch) >= 0x80 and not ch.isprintable()):
             out.append(f"\\u{ord(ch):04X}")
         else:
             out.append(ch)

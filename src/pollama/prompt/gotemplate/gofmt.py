@@ -237,9 +237,8 @@ def _fmt_one(verb: str, v: object, flags: str, width: int | None, prec: int | No
         return "[" + " ".join(_fmt_one(verb, x, flags, None, prec) for x in v) + "]"
     if v is None and verb == "s":
         return "%!s(<nil>)"
-    if verb == "s" or verb == "d":
-        if is_struct(v) or isinstance(v, dict):
-            return format_v(v)
+    if verb in ("s", "d") and (is_struct(v) or isinstance(v, dict)):
+        return format_v(v)
     return _bad(verb, v)
 
 

@@ -38,9 +38,8 @@ def struct_field(v: object, name: str) -> object:
     if mapping is not None:
         if name in mapping:
             return getattr(v, mapping[name])
-    elif dataclasses.is_dataclass(v) and not isinstance(v, type):
-        if name in {f.name for f in dataclasses.fields(v)}:
-            return getattr(v, name)
+    elif dataclasses.is_dataclass(v) and not isinstance(v, type) and name in {f.name for f in dataclasses.fields(v)}:
+        return getattr(v, name)
     if name[:1].isupper():
         # Exported methods: Go lets `.Method` call a method of the value.
         meth = getattr(v, name, None)
