@@ -17,7 +17,7 @@ from pollama.api.types import ChatRequest, GenerateRequest, Metrics, chat_respon
 from pollama.config import Settings
 from pollama.models import ModelView, resolve
 from pollama.prompt.build import chat_prompt, generate_prompt
-from pollama.prompt.template import Template
+from pollama.prompt.gotemplate import TemplateError
 from pollama.prompt.types import Message as PromptMessage
 from pollama.prompt.types import Tool
 from pollama.runner.client import CompletionRequest, Done, LoadSpec, RunnerError, SamplingOptions
@@ -166,27 +166,29 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[dict[st
         runner = lease.runner
         prompt = prompt_text
         if not req.raw:
-            template = Template.parse(req.template) if req.template else model.template
             prefix = await runner.detokenize(req.context) if req.context else ""
 
             async def count_tokens(text: str) -> int:
                 return len(await runner.tokenize(text))
 
-            prompt = prefix + await generate_prompt(
-                template,
-                prompt=prompt_text,
-                system=req.system if req.system else model.record.system or "",
-                model_messages=_prompt_messages(model.record.messages) if req.context is None else [],
-                images=[],
-                suffix=req.suffix or "",
-                direct=bool(req.suffix or req.template),
-                num_ctx=opts.num_ctx,
-                truncate=req.truncate is None or req.truncate,
-                count_tokens=count_tokens,
-                think=think.enabled if think.value is not None else None,
-                think_level=think.level,
-                is_think_set=think.value is not None,
-            )
+            try:
+                rendered, _images = await generate_prompt(
+                    model.template,
+                    prompt_text,
+                    num_ctx=opts.num_ctx,
+                    truncate=req.truncate is None or req.truncate,
+                    count_tokens=count_tokens,
+                    system=req.system or "",
+                    model_system=model.record.system,
+                    model_messages=_prompt_messages(model.record.messages),
+                    suffix=req.suffix or "",
+                    request_template=req.template or "",
+                    has_context=req.context is not None,
+                    think=think.value,
+                )
+            except TemplateError as err:
+                raise APIError(500, str(err)) from None
+            prompt = prefix + rendered
         if req.debug_render_only:
             yield generate_response(requested, "", done=False, debug_info={"rendered_template": prompt})
             return

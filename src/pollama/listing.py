@@ -9,10 +9,9 @@ from pollama.api.errors import APIError
 from pollama.api.types import ShowRequest, format_time
 from pollama.modelfile.serialize import go_quoted, modelfile, parameter_lines
 from pollama.models import ModelView, view
-from pollama.store.gguf_info import model_info, tensors_json
-from pollama.store.names import parse_name
+from pollama.store.gguf_info import model_info, read_gguf, tensors_json
 from pollama.store.model import Model
-from pollama.store.names import InvalidNameError
+from pollama.store.names import InvalidNameError, parse_name
 
 if TYPE_CHECKING:
     from pollama.inference import Services
@@ -38,16 +37,25 @@ def tags(svc: Services) -> dict[str, Any]:
     models = []
     for record in svc.store.list_models():
         short = record.name.display_shortest()
+        info = details(record, parent=False)
+        caps: list[str] = []
+        if record.model_path is not None:
+            mv = view(record)
+            caps = list(mv.capabilities)
+            meta = read_gguf(record.model_path)
+            info.setdefault("context_length", meta.context_length or None)
+            info.setdefault("embedding_length", meta.embedding_length or None)
+            info = {k: v for k, v in info.items() if v is not None or k == "families"}
         entry: dict[str, Any] = {
             "name": short,
             "model": short,
             "modified_at": format_time(record.modified_at),
             "size": record.size,
             "digest": record.digest,
-            "details": details(record),
+            "details": info,
         }
-        if record.config.capabilities:
-            entry["capabilities"] = list(record.config.capabilities)
+        if caps:
+            entry["capabilities"] = caps
         models.append(entry)
     return {"models": models}
 
