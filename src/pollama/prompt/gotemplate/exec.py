@@ -223,7 +223,7 @@ class Executor:
             recv = self.eval_arg(dot, first.node)
             return self.eval_field_chain(dot, recv, first, first.fields, cmd.args, final)
         if isinstance(first, IdentifierNode):
-            return self.eval_function(dot, first, cmd.args, final)
+            return self.eval_function(dot, first, cmd.args, final, cmd)
         if isinstance(first, PipeNode):
             self.not_a_function(cmd.args, final)
             return self.eval_pipeline(dot, first)
@@ -261,7 +261,7 @@ class Executor:
         if isinstance(node, PipeNode):
             return self.eval_pipeline(dot, node)
         if isinstance(node, IdentifierNode):
-            return self.eval_function(dot, node, [node], _NO_FINAL)
+            return self.eval_function(dot, node, [node], _NO_FINAL, node)
         if isinstance(node, ChainNode):
             recv = self.eval_arg(dot, node.node)
             return self.eval_field_chain(dot, recv, node, node.fields, [node], _NO_FINAL)
@@ -303,7 +303,7 @@ class Executor:
                 return value
         raise self.error(node, f"can't evaluate field {name} in type {go_type_name(receiver)}")
 
-    def eval_function(self, dot: object, node: IdentifierNode, args: list[Node], final: object) -> object:
+    def eval_function(self, dot: object, node: IdentifierNode, args: list[Node], final: object, cmd: Node) -> object:
         fn = self.funcs.get(node.name)
         if fn is None:
             raise self.error(node, f'"{node.name}" is not a defined function')
@@ -320,7 +320,7 @@ class Executor:
                 if is_true(v) == want:
                     return v
             return final if final is not _NO_FINAL else v
-        return self.call_func(dot, fn, node, node.name, rest, final)
+        return self.call_func(dot, fn, cmd, node.name, rest, final)
 
     def call_func(self, dot: object, fn: Func, node: Node, name: str, args: list[Node], final: object) -> object:
         n = len(args) + (0 if final is _NO_FINAL else 1)

@@ -57,7 +57,9 @@ def encode_string(s: str) -> str:
 def _encode_float(f: float) -> str:
     if math.isnan(f) or math.isinf(f):
         raise JSONError(f"json: unsupported value: {format_float(f)}")
-    return format_float(f, "json")
+    s = format_float(f, "json")
+    # Go's encoder shortens negative exponents: 1e-07 becomes 1e-7.
+    return s.replace("e-0", "e-")
 
 
 def marshal(v: object) -> str:
