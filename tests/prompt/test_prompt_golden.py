@@ -182,8 +182,10 @@ def test_tools_print_as_json() -> None:
 
 def test_tool_properties_range_and_print() -> None:
     tmpl = Template.parse(
-        "{{- range .Messages }}{{- end }}{{- range .Tools }}{{- range $name, $prop := .Function.Parameters.Properties }}"
-        "{{ $name }}:{{ $prop.Type }}:{{ toTypeScriptType $prop }};{{- end }}{{ .Function.Parameters.Properties }}{{ end }}"
+        "{{- range .Messages }}{{- end }}{{- range .Tools }}"
+        "{{- range $name, $prop := .Function.Parameters.Properties }}"
+        "{{ $name }}:{{ $prop.Type }}:{{ toTypeScriptType $prop }};{{- end }}"
+        "{{ .Function.Parameters.Properties }}{{ end }}"
     )
     got = tmpl.execute(Values(messages=[Message("user", "x")], tools=[_tool()]))
     assert got == (
@@ -210,5 +212,7 @@ def test_think_values_and_thinking_tags() -> None:
     tmpl = Template.parse(src)
     assert tmpl.thinking_tags() == ("<think>", "</think>")
     assert tmpl.capabilities() == ["thinking"]
-    values = Values(messages=[Message("assistant", "a", thinking="t")], think=True, think_level="high", is_think_set=True)
+    values = Values(
+        messages=[Message("assistant", "a", thinking="t")], think=True, think_level="high", is_think_set=True
+    )
     assert tmpl.execute(values) == "<think>t</think>a[true high]"

@@ -154,7 +154,7 @@ def test_comparisons() -> None:
 
 
 def test_and_or_not_short_circuit() -> None:
-    assert render("{{ and 1 0 2 }} {{ and 1 2 }} {{ or 0 "" 3 }} {{ or 0 false }} {{ not 0 }}") == "0 2 3 false true"
+    assert render('{{ and 1 0 2 }} {{ and 1 2 }} {{ or 0 "" 3 }} {{ or 0 false }} {{ not 0 }}') == "0 2 3 false true"
     # The second operand would fail (index out of range) if evaluated.
     assert render("{{ or 1 (index .L 5) }}", {"L": []}) == "1"
     assert render("{{ and 0 (index .L 5) }}", {"L": []}) == "0"
@@ -162,9 +162,9 @@ def test_and_or_not_short_circuit() -> None:
 
 def test_len_index_slice() -> None:
     assert render("{{ len . }}", {"a": 1, "b": 2}) == "2"
-    assert render('{{ index .L 1 }} {{ index .M "k" }} {{ index .N 0 1 }}', {"L": [1, 2], "M": {"k": "v"}, "N": [[1, 2]]}) == (
-        "2 v 2"
-    )
+    assert render(
+        '{{ index .L 1 }} {{ index .M "k" }} {{ index .N 0 1 }}', {"L": [1, 2], "M": {"k": "v"}, "N": [[1, 2]]}
+    ) == ("2 v 2")
     assert render('{{ index "abc" 1 }}') == "98"
     assert render('{{ slice "abcdef" 1 3 }} {{ slice .L 1 }}', {"L": [1, 2, 3]}) == "bc [2 3]"
     with pytest.raises(TemplateError, match="error calling index: index out of range: 5"):
@@ -183,8 +183,13 @@ def test_print_functions() -> None:
 
 
 def test_printf_formatting() -> None:
-    assert sprintf("%d|%5d|%-5d|%05d|%x|%X|%o|%b", 42, 42, 42, 42, 255, 255, 8, 5) == "42|   42|42   |00042|ff|FF|10|101"
-    assert sprintf("%s|%q|%v|%10s|%-4s|%.2s", "hi", 'a"b', [1, 2], "r", "l", "abc") == 'hi|"a\\"b"|[1 2]|         r|l   |ab'
+    assert (
+        sprintf("%d|%5d|%-5d|%05d|%x|%X|%o|%b", 42, 42, 42, 42, 255, 255, 8, 5) == "42|   42|42   |00042|ff|FF|10|101"
+    )
+    assert (
+        sprintf("%s|%q|%v|%10s|%-4s|%.2s", "hi", 'a"b', [1, 2], "r", "l", "abc")
+        == 'hi|"a\\"b"|[1 2]|         r|l   |ab'
+    )
     assert sprintf("%f|%.2f|%e|%g|%v", 3.14159, 3.14159, 1234.5, 0.5, 2.0) == "3.141590|3.14|1.234500e+03|0.5|2"
     assert sprintf("%t|%c|%%|%T", True, 65, "s") == "true|A|%|string"
     assert sprintf("%d", "x") == "%!d(string=x)"
@@ -202,7 +207,7 @@ def test_float_formatting_matches_go() -> None:
 
 def test_escapers() -> None:
     assert render('{{ html "<a href=\\"x\\">&\'" }}') == "&lt;a href=&#34;x&#34;&gt;&amp;&#39;"
-    assert render("{{ js \"it's <b>\" }}") == "it\\'s \\u003Cb\\u003E"
+    assert render('{{ js "it\'s <b>" }}') == "it\\'s \\u003Cb\\u003E"
     assert render('{{ urlquery "a b&c" }}') == "a+b%26c"
 
 
