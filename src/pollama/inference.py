@@ -230,7 +230,7 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[dict[str, Any]]
         model.check("tools")
     think = _check_think(model, think, requested)
     opts = model.options(svc.settings.context_length, req.options)
-    tools = [Tool.from_json(t) for t in req.tools or []]
+    tools = [Tool.from_json(t) for t in req.tools] if req.tools is not None else None
 
     lease = await _schedule(svc, model, opts, keep_alive)
     try:

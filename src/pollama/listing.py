@@ -132,7 +132,7 @@ def show(svc: Services, req: ShowRequest) -> dict[str, Any]:
         out["messages"] = [{"role": m.get("role", ""), "content": m.get("content", "")} for m in record.messages]
     verbose = bool(req.verbose)
     out["model_info"] = model_info(record.model_path, verbose=verbose) if record.model_path else {}
-    if verbose and record.model_path:
+    if record.model_path:
         out["tensors"] = tensors_json(record.model_path)
     if mv.capabilities:
         out["capabilities"] = list(mv.capabilities)

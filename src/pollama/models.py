@@ -78,12 +78,7 @@ def capabilities(record: Model, template: Template) -> tuple[str, ...]:
         caps.append("embedding" if pooling else "completion")
         if vision or record.projector_paths:
             caps.append("vision")
-    if template.uses("Tools"):
-        caps.append("tools")
-    if template.uses("Suffix"):
-        caps.append("insert")
-    if template.uses("Thinking"):
-        caps.append("thinking")
+    caps += template.capabilities()
     return tuple(caps)
 
 
