@@ -171,7 +171,9 @@ class Engine:
             keep = len(prompt) if req.num_keep < 0 else req.num_keep
             keep = max(0, min(keep, len(prompt), n_ctx - 2))
             can_shift = req.shift and self.model.can_shift and req.num_predict != -2
-            if len(prompt) > n_ctx:
+            # Like llama-server, a sequence never fills its last cell: the prompt plus at least one generated
+            # token must fit in num_ctx.
+            if len(prompt) >= n_ctx:
                 if not req.shift:
                     self._error(req.id, 400, PROMPT_TOO_LONG_MESSAGE)
                     continue
@@ -305,7 +307,7 @@ class Engine:
             self._out.append(p.encode(chunk))
         if stopped:
             self._finish(a, "stop", flush=False)
-        elif a.eval_count >= a.limit or (len(a.slot.cache) >= self.num_ctx and not self._shift(a)):
+        elif a.eval_count >= a.limit or (len(a.slot.cache) + 1 >= self.num_ctx and not self._shift(a)):
             self._finish(a, "length")
         else:
             a.next_token = tok
