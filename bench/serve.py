@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shlex
 import shutil
 import signal
@@ -145,7 +146,7 @@ def _sentence(rng: random.Random) -> str:
 
 
 def build_conversation(
-    run: int, turns: int = 10, user_sentences: int = 7, reply_sentences: int = 8
+    run: int, turns: int = 10, user_sentences: int = 6, reply_sentences: int = 7
 ) -> list[dict[str, str]]:
     """A deterministic `turns`-turn chat (user, assistant, ..., user): ~1,500 tokens before the 10th reply.
 
@@ -492,6 +493,7 @@ class ServerResult:
     name: str
     command: str
     ready_s: float | None = None
+    loadavg_1m_before: float | None = None  # other work on the machine skews everything; recorded per phase
     single_tps: list[float] = field(default_factory=list)
     single_tokens: list[int] = field(default_factory=list)
     multi_tps: list[float] = field(default_factory=list)
@@ -569,38 +571,45 @@ def running(server: ServerProcess) -> Iterator[ServerProcess]:
         server.stop()
 
 
-def bench_llama_server(binary: Path, model: Path, args: argparse.Namespace) -> ServerResult:
-    port = free_port()
-    cmd = [
-        str(binary),
-        "-m",
-        str(model),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "-t",
-        str(args.threads),
-        "-tb",
-        str(args.threads),
-        # Same total KV as pollama: num_parallel slots x num_ctx, shared in one unified buffer.
-        "-c",
-        str(args.ctx * args.parallel),
-        "-np",
-        str(args.parallel),
-        "--kv-unified",
-        "--no-webui",
-    ]
-    result = ServerResult(name="llama-server", command=shlex.join(cmd))
-    server = ServerProcess("llama-server", cmd, dict(os.environ), CACHE_DIR / "logs" / "llama-server.log")
-    client = LlamaServerClient(f"http://127.0.0.1:{port}")
+def run_server(
+    server_cmd: list[str], env: dict[str, str], client: Client, ready: Callable[[], bool], args: argparse.Namespace
+) -> ServerResult:
+    """Start one server, wait until it is ready, measure, stop it. Failures are recorded, not raised, so one
+    server's problem still leaves the other's figures in the report."""
+    result = ServerResult(name=client.name, command=shlex.join(server_cmd), loadavg_1m_before=os.getloadavg()[0])
+    log_path = CACHE_DIR / "logs" / f"{client.name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    try:
+        server = ServerProcess(client.name, server_cmd, env, log_path)
+    except OSError as exc:
+        result.error = f"could not start {shlex.join(server_cmd)}: {exc}"
+        client.close()
+        return result
     with running(server):
         try:
-            result.ready_s = server.wait_ready(lambda: client.http.get("/health").status_code == 200, 300)
+            result.ready_s = server.wait_ready(ready, args.ready_timeout)
+            log(f"{client.name}: ready after {result.ready_s:.1f}s")
             measure(client, result, args)
+        except (RuntimeError, httpx.HTTPError, ValueError, KeyError) as exc:
+            tail = server.log_tail()
+            result.error = f"{type(exc).__name__}: {exc}" + (f"\n--- {log_path} (tail) ---\n{tail}" if tail else "")
         finally:
             client.close()
     return result
+
+
+def bench_llama_server(binary: Path, model: Path, args: argparse.Namespace) -> ServerResult:
+    port = free_port()
+    # fmt: off
+    cmd = [
+        str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
+        "-t", str(args.threads), "-tb", str(args.threads),
+        # Same total KV as pollama: num_parallel slots x num_ctx, shared in one unified buffer.
+        "-c", str(args.ctx * args.parallel), "-np", str(args.parallel), "--kv-unified",
+        "--no-webui",
+    ]
+    # fmt: on
+    client = LlamaServerClient(f"http://127.0.0.1:{port}")
+    return run_server(cmd, dict(os.environ), client, lambda: client.http.get("/health").status_code == 200, args)
 
 
 def pollama_command(args: argparse.Namespace) -> list[str] | str:
@@ -620,7 +629,6 @@ def bench_pollama(args: argparse.Namespace) -> ServerResult:
     if isinstance(cmd, str):
         return ServerResult(name="pollama", command="", error=cmd)
     port = free_port()
-    result = ServerResult(name="pollama", command=shlex.join(cmd))
     with tempfile.TemporaryDirectory(prefix="pollama-bench-models-") as models:
         env = dict(os.environ)
         env.update(
@@ -633,22 +641,8 @@ def bench_pollama(args: argparse.Namespace) -> ServerResult:
                 "OLLAMA_KEEP_ALIVE": "30m",
             }
         )
-        try:
-            server = ServerProcess("pollama", cmd, env, CACHE_DIR / "logs" / "pollama.log")
-        except OSError as exc:
-            result.error = f"could not start {shlex.join(cmd)}: {exc}"
-            return result
         client = PollamaClient(f"http://127.0.0.1:{port}", args.pollama_model)
-        with running(server):
-            try:
-                result.ready_s = server.wait_ready(lambda: "Ollama is running" in client.http.get("/").text, 300)
-                measure(client, result, args)
-            except (RuntimeError, httpx.HTTPError, ValueError, KeyError) as exc:
-                tail = server.log_tail()
-                result.error = f"{type(exc).__name__}: {exc}" + (f"\n--- pollama log tail ---\n{tail}" if tail else "")
-            finally:
-                client.close()
-    return result
+        return run_server(cmd, env, client, lambda: "Ollama is running" in client.http.get("/").text, args)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -712,6 +706,12 @@ def report(
         print(
             f"note: pollama stopped some generations before {args.n_predict} tokens (EOS); throughput uses "
             "its own token counts, so this is fair but noisier"
+        )
+    busy = [r.name for r in (llama, pollama) if (r.loadavg_1m_before or 0) > 0.5 * (info["cpu_count"] or 1)]
+    if busy:
+        print(
+            f"warning: the machine was already busy (1-min load > half the cores) before: {', '.join(busy)}; "
+            "other processes compete for the same cores, so treat these figures (and their ratio) with care"
         )
     print("this is a benchmark on a shared machine: figures vary run to run; nothing here is a pass/fail test")
 
@@ -799,6 +799,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ttft-predict", type=int, default=4, help="tokens generated for the timed 10th turn (default: %(default)s)"
     )
     p.add_argument(
+        "--ready-timeout", type=float, default=300, help="seconds to wait for a server to start (default: %(default)s)"
+    )
+    p.add_argument(
         "--output", type=Path, default=CACHE_DIR / "serve-latest.json", help="JSON results path (default: %(default)s)"
     )
     return p.parse_args(argv)
@@ -825,6 +828,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"pollama not measured: {pollama.error.splitlines()[0]}")
 
     info["loadavg_end"] = list(os.getloadavg())
+    # The client shares the 2 cores with the server under test; its own CPU time shows how much it took.
+    info["client_cpu_s"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_utime, 2)
     results = report(info, llama, pollama, args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
