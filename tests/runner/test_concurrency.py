@@ -22,7 +22,7 @@ PROMPTS = [
 
 
 def test_concurrent_greedy_matches_serial(aio: Loop, runner: Runner) -> None:
-    reqs = [CompletionRequest(prompt=q, sampling=GREEDY, num_predict=20) for q in PROMPTS]
+    reqs = [CompletionRequest(prompt=q, sampling=GREEDY, num_predict=12) for q in PROMPTS]
     serial = ["".join(aio.run(collect(runner, r))[0]) for r in reqs]
 
     async def together() -> list[str]:

@@ -100,3 +100,24 @@ def test_info(runner: Runner) -> None:
     assert info.n_ctx_train >= 512 and info.n_vocab > 1000
     assert info.model_bytes > 100_000_000 and info.kv_bytes > 0
     assert runner.alive and runner.pid > 0
+
+
+def test_a_token_repeated_more_than_30_times_stops_generation(aio: Loop, runner: Runner) -> None:
+    req = CompletionRequest(prompt="a a a a a a a a a a a a a a a a", sampling=GREEDY, num_predict=100)
+    chunks, done = aio.run(collect(runner, req))
+    assert done.done_reason == "stop"
+    assert "".join(chunks).split() == ["a"] * 31
+    assert done.eval_count == 32
+
+
+def test_tokenize_is_served_during_generation(aio: Loop, runner: Runner) -> None:
+    async def scenario() -> tuple[list[int], str]:
+        stream = runner.completion(CompletionRequest(prompt="1, 2, 3,", sampling=GREEDY, num_predict=64))
+        await anext(stream)
+        tokens = await runner.tokenize("hello world")
+        text = await runner.detokenize(tokens)
+        await stream.aclose()
+        return tokens, text
+
+    tokens, text = aio.run(scenario())
+    assert tokens and text == "hello world"

@@ -14,7 +14,7 @@ import socket
 import sys
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -315,7 +315,7 @@ class Runner:
         text: str = await self._call({"op": "detokenize", "tokens": list(tokens)})
         return text
 
-    async def completion(self, req: CompletionRequest) -> AsyncIterator[Chunk | Done]:
+    async def completion(self, req: CompletionRequest) -> AsyncGenerator[Chunk | Done, None]:
         """Stream a completion: Chunk items, then one Done. Raises RunnerError for a failed request and
         RunnerStoppedError if the process dies. Closing the iterator early cancels the request in the runner."""
         rid = next(self._ids)

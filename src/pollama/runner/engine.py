@@ -218,6 +218,8 @@ class Engine:
                 prefill_pos=n_cached,
                 t_start=time.perf_counter_ns(),
             )
+            if n_cached == len(prompt) - 1:
+                a.next_token = prompt[-1]
             slot.active = a
             self._active.append(a)
 
@@ -242,10 +244,15 @@ class Engine:
         for a in self._active:
             if n >= self.n_batch:
                 break
+            # The last prompt token is not part of prefill: it goes through the decode path on its own next
+            # step. llama.cpp's CPU kernels give logits that differ visibly with the number of rows in a batch,
+            # so this makes a cold prompt and a prompt served from the prefix cache (where only that token is
+            # evaluated) produce the same output for the same seed.
+            last = len(a.prompt) - 1
             start = a.prefill_pos
-            if start >= len(a.prompt):
+            if start >= last:
                 continue
-            end = min(len(a.prompt), start + self.n_batch - n)
+            end = min(last, start + self.n_batch - n)
             members.append(a)
             seq = a.slot.seq
             cache = a.slot.cache
@@ -258,9 +265,8 @@ class Engine:
                 n += 1
             cache.extend(a.prompt[start:end])
             a.prefill_pos = end
-            if end == len(a.prompt):
-                logits_p[n - 1] = 1
-                a.i_batch = n - 1
+            if end == last:
+                a.next_token = a.prompt[last]
         if n == 0:
             return
         self._batch.n_tokens = n
