@@ -346,7 +346,10 @@ class Client:
 
     def __init__(self, base_url: str, timeout: float = 600.0) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        # No keep-alive: llama-server's HTTP library closes idle or long-used connections on its own schedule, and
+        # httpx occasionally reuses one just as it closes ("Server disconnected without sending a response").
+        # A fresh loopback connection per request costs well under a millisecond, the same for both servers.
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
 
     def generate(self, prompt: str, n_predict: int) -> Generation:
         raise NotImplementedError
