@@ -192,17 +192,22 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[dict[st
         if req.debug_render_only:
             yield generate_response(requested, "", done=False, debug_info={"rendered_template": prompt})
             return
+        output: list[str] = []
         async for item in runner.completion(_completion(prompt, opts, req.shift)):
             if isinstance(item, Done):
+                # Like Ollama, the context is the text tokenized again without special tokens added (no BOS),
+                # so that a client can send it back and have it detokenized in front of the next prompt.
+                context = None if req.raw else await runner.tokenize(prompt + "".join(output))
                 yield generate_response(
                     requested,
                     "",
                     done=True,
                     done_reason=item.done_reason,
-                    context=None if req.raw else item.context,
+                    context=context,
                     metrics=_metrics(item, start, lease.load_duration),
                 )
             else:
+                output.append(item.text)
                 yield generate_response(requested, item.text, done=False)
     except RunnerError as err:
         raise APIError(err.status, err.message) from None

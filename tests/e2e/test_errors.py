@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from .conftest import MODEL, Server
+from e2e_helpers import MODEL, Server
 
 CASES: list[tuple[str, str, object, int, str]] = [
     ("POST", "/api/generate", b"", 400, "missing request body"),

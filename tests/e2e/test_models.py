@@ -6,8 +6,7 @@ import hashlib
 import re
 
 import ollama
-
-from .conftest import MODEL, Server
+from e2e_helpers import MODEL, Server
 
 
 def test_root_and_version(server: Server) -> None:

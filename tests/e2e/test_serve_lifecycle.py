@@ -12,8 +12,7 @@ from datetime import datetime
 
 import httpx
 import ollama
-
-from .conftest import MODEL, Server
+from e2e_helpers import MODEL, Server
 
 LONG = {"temperature": 0, "num_predict": 100000}
 
