@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from pollama.config import Settings
 from pollama.inference import Services
 from pollama.scheduler import Scheduler
+from pollama.server import routes_models, routes_registry
 from pollama.server.hosts import AllowedHostsMiddleware
 from pollama.server.routes import routes
 from pollama.store.builtin import ensure_builtin
@@ -96,7 +97,7 @@ def create_app(settings: Settings) -> Starlette:
         )
     ]
     return Starlette(
-        routes=routes,
+        routes=[*routes, *routes_models.routes, *routes_registry.routes],
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},
