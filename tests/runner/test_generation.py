@@ -121,3 +121,9 @@ def test_tokenize_is_served_during_generation(aio: Loop, runner: Runner) -> None
 
     tokens, text = aio.run(scenario())
     assert tokens and text == "hello world"
+
+
+def test_num_predict_zero_generates_nothing(aio: Loop, runner: Runner) -> None:
+    chunks, done = aio.run(collect(runner, CompletionRequest(prompt="Hello", sampling=GREEDY, num_predict=0)))
+    assert chunks == [] and done.eval_count == 0 and done.done_reason == "length"
+    assert done.context == aio.run(runner.tokenize("Hello", add_special=True))

@@ -201,6 +201,11 @@ class Engine:
                 self._error(req.id, 400, str(e))
                 continue
             limit = req.num_predict
+            if limit == 0:
+                chain.free()
+                done = Done("length", len(prompt), 0, 0, 0, list(prompt), n_cached)
+                self._out.append(p.encode(p.done_msg(req.id, done)))
+                continue
             if limit == -1 or limit > 10 * n_ctx:
                 limit = 10 * n_ctx
             elif limit < 0:
