@@ -126,6 +126,39 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies over all CPUs from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(interval: float) -> float | None:
+    """Fraction of all cores busy over `interval` seconds (None where /proc/stat is missing).
+
+    Sampled between requests, when the server under test is idle, so it measures everyone else's load.
+    """
+    try:
+        b0, t0 = _cpu_times()
+        time.sleep(interval)
+        b1, t1 = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (b1 - b0) / (t1 - t0) if t1 > t0 else None
+
+
+def settle(args: argparse.Namespace) -> float | None:
+    """Before a timed request: wait (up to --quiet-wait seconds) for other work to drop below --quiet-busy.
+
+    Returns the last busy fraction seen, which goes into the results so noisy runs can be recognised.
+    """
+    deadline = time.monotonic() + args.quiet_wait
+    busy = cpu_busy(args.busy_sample)
+    while busy is not None and busy > args.quiet_busy and time.monotonic() < deadline:
+        busy = cpu_busy(args.busy_sample)
+    return busy
+
+
 def render_gemma(messages: list[dict[str, str]]) -> str:
     """Render a conversation the way gemma3's chat template does (Ollama's and the GGUF's agree).
 
@@ -497,6 +530,9 @@ class ServerResult:
     command: str
     ready_s: float | None = None
     loadavg_1m_before: float | None = None  # other work on the machine skews everything; recorded per phase
+    # Fraction of all cores busy (with the server under test idle) just before each timed request, in order:
+    # single-stream runs, multi-stream runs, turn-10 requests.
+    others_busy_before: list[float | None] = field(default_factory=list)
     single_tps: list[float] = field(default_factory=list)
     single_tokens: list[int] = field(default_factory=list)
     multi_tps: list[float] = field(default_factory=list)
@@ -534,12 +570,14 @@ def measure(client: Client, result: ServerResult, args: argparse.Namespace) -> N
     client.generate(prompts[0], 16)  # loads the model (pollama) and faults the weights in (both)
 
     for i in range(args.runs):
+        result.others_busy_before.append(settle(args))
         g = client.generate(prompts[0], args.n_predict)
         result.single_tps.append(g.decode_tps)
         result.single_tokens.append(g.tokens)
         log(f"{client.name}: single stream run {i + 1}: {g.decode_tps:.1f} tok/s ({g.tokens} tokens)")
 
     for i in range(args.runs):
+        result.others_busy_before.append(settle(args))
         gens, wall = concurrent_generate(client, [prompts[k % len(prompts)] for k in range(args.streams)], args)
         tokens = sum(g.tokens for g in gens)
         result.multi_tps.append(tokens / wall)
@@ -555,6 +593,8 @@ def measure(client: Client, result: ServerResult, args: argparse.Namespace) -> N
         # Turns 1..9 as a chat client sends them: the full history each time, which warms the prompt cache.
         for turn in range(1, 10):
             client.chat(conv[: 2 * turn - 1], args.warm_predict)
+        # The pause a user would take before the 10th message; it does not cool either server's prompt cache.
+        result.others_busy_before.append(settle(args))
         timing = client.chat(conv, args.ttft_predict)
         result.ttft_s.append(timing.ttft_s)
         result.ttft_prompt_tokens.append(timing.prompt_tokens)
@@ -710,6 +750,13 @@ def report(
             f"note: pollama stopped some generations before {args.n_predict} tokens (EOS); throughput uses "
             "its own token counts, so this is fair but noisier"
         )
+    for r in (llama, pollama):
+        seen = [b for b in r.others_busy_before if b is not None]
+        if seen:
+            print(
+                f"{r.name}: other processes kept {statistics.median(seen):.0%} of the CPU busy before its timed "
+                f"requests (median; max {max(seen):.0%})"
+            )
     busy = [r.name for r in (llama, pollama) if (r.loadavg_1m_before or 0) > 0.5 * (info["cpu_count"] or 1)]
     if busy:
         print(
@@ -801,6 +848,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--ttft-predict", type=int, default=4, help="tokens generated for the timed 10th turn (default: %(default)s)"
     )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0.0,
+        help="before each timed request, wait up to this many seconds for the rest of the machine to go quiet "
+        "(default: %(default)s, i.e. only sample and record the load)",
+    )
+    p.add_argument(
+        "--quiet-busy",
+        type=float,
+        default=0.25,
+        help="'quiet' means at most this fraction of all cores busy (default: %(default)s)",
+    )
+    p.add_argument("--busy-sample", type=float, default=0.5, help="seconds per CPU-load sample (default: %(default)s)")
     p.add_argument(
         "--ready-timeout", type=float, default=300, help="seconds to wait for a server to start (default: %(default)s)"
     )
