@@ -1,0 +1,318 @@
+"""Downloading one blob: parallel ranged GETs into a ``-partial`` file, resumable, verified, shared.
+
+Layout and sizing are Ollama's (``server/download.go``): the data goes to ``blobs/sha256-<hex>-partial`` and
+each part's state to ``…-partial-<N>`` as ``{"N","Offset","Size","Completed"}`` JSON, so a partial download
+left by Ollama resumes here and vice versa. Unlike Ollama, the state is checkpointed after every chunk (a
+fixed-width in-place write, atomic against a killed process) rather than when a part ends, so a server killed
+mid-pull refetches nothing it already wrote. The blob is hashed before it is renamed into place: a file named
+by a digest always has that digest. Concurrent pulls of one digest share one ``Download``; when the last
+waiter goes away the transfer stops and the partial stays for the next pull.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from pollama.registry.client import RegistryClient, RegistryError, new_http_client
+from pollama.registry.progress import progress
+
+log = logging.getLogger("pollama.registry")
+
+NUM_PARTS = 16
+MIN_PART_SIZE = 100_000_000
+MAX_PART_SIZE = 1_000_000_000
+MAX_RETRIES = 6
+PROGRESS_INTERVAL = 0.06
+_STATE_WIDTH = 127  # state JSON is space-padded to this so each checkpoint overwrites it in one pwrite
+
+
+class DigestMismatchError(RegistryError):
+    """Ollama's ``errDigestMismatch``; the partial data has been deleted."""
+
+    def __init__(self, want: str, got: str) -> None:
+        super().__init__(f"digest mismatch, file must be downloaded again: want {want}, got {got}")
+
+
+class _Stalled(Exception):
+    pass
+
+
+@dataclass
+class Part:
+    n: int
+    offset: int
+    size: int
+    completed: int = 0
+
+    @property
+    def starts_at(self) -> int:
+        return self.offset + self.completed
+
+    @property
+    def stops_at(self) -> int:
+        return self.offset + self.size
+
+    def state(self) -> bytes:
+        text = json.dumps({"N": self.n, "Offset": self.offset, "Size": self.size, "Completed": self.completed})
+        return text.replace(" ", "").ljust(_STATE_WIDTH).encode() + b"\n"
+
+
+def part_sizes(total: int) -> list[tuple[int, int]]:
+    """``Prepare``: ``total/16`` clamped to [100 MB, 1000 MB]; the last part takes the rest."""
+    size = min(max(total // NUM_PARTS, MIN_PART_SIZE), MAX_PART_SIZE)
+    out = []
+    offset = 0
+    while offset < total:
+        n = min(size, total - offset)
+        out.append((offset, n))
+        offset += n
+    return out
+
+
+class Download:
+    """One blob being fetched into ``<path>-partial``; ``wait()`` follows it."""
+
+    def __init__(self, path: Path, digest: str) -> None:
+        self.path = path
+        self.digest = digest
+        self.partial = Path(f"{path}-partial")
+        self.total = 0
+        self.completed = 0
+        self.parts: list[Part] = []
+        self.refs = 0
+        self.task: asyncio.Task[None] | None = None
+
+    # ---- following progress ----------------------------------------------------------------------------
+
+    def progress(self) -> dict[str, Any]:
+        return progress(f"pulling {self.digest[7:19]}", self.digest, self.total, self.completed)
+
+    async def wait(self) -> AsyncIterator[dict[str, Any]]:
+        """Progress every 60 ms until done; raises the download's error. Leaving early releases it."""
+        assert self.task is not None
+        task = self.task
+        self.refs += 1
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=PROGRESS_INTERVAL)
+                if not task.done():
+                    yield self.progress()
+            task.result()
+            yield self.progress()
+        finally:
+            self.refs -= 1
+            if self.refs == 0 and not task.done():
+                task.cancel()
+
+    # ---- the transfer ----------------------------------------------------------------------------------
+
+    async def run(self, client: RegistryClient, url: str) -> None:
+        await self._prepare(client, url)
+        direct_url, same_host = await self._direct_url(client, url)
+        fd = os.open(self.partial, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size != self.total:
+                os.ftruncate(fd, self.total)
+            todo = [p for p in self.parts if p.completed < p.size]
+            if todo:
+                await asyncio.gather(*(self._fetch_part(client, direct_url, same_host, fd, p) for p in todo))
+        finally:
+            os.close(fd)
+        got = await asyncio.to_thread(_sha256_file, self.partial)
+        if got != self.digest:
+            self._discard()
+            raise DigestMismatchError(self.digest, got)
+        os.chmod(self.partial, 0o644)
+        os.replace(self.partial, self.path)
+        self._remove_state_files()
+
+    async def _prepare(self, client: RegistryClient, url: str) -> None:
+        self.parts = self._read_parts()
+        if self.parts:
+            self.total = sum(p.size for p in self.parts)
+            self.completed = sum(p.completed for p in self.parts)
+            log.info("resuming %s: %d of %d bytes on disk", self.digest[7:19], self.completed, self.total)
+            return
+        resp = await client.request("HEAD", url)
+        await resp.aclose()
+        self.total = int(resp.headers.get("content-length", "0") or 0)
+        self._remove_state_files()
+        with contextlib.suppress(FileNotFoundError):
+            self.partial.unlink()  # data without state can't be trusted
+        for n, (offset, size) in enumerate(part_sizes(self.total)):
+            part = Part(n, offset, size)
+            self._write_state_file(part)
+            self.parts.append(part)
+        if self.parts:
+            log.info("downloading %s in %d part(s)", self.digest[7:19], len(self.parts))
+
+    def _read_parts(self) -> list[Part]:
+        files = list(self.path.parent.glob(f"{self.path.name}-partial-*"))
+        if not files:
+            return []
+        parts = []
+        try:
+            for f in files:
+                d = json.loads(f.read_bytes())
+                parts.append(Part(int(d["N"]), int(d["Offset"]), int(d["Size"]), int(d.get("Completed", 0))))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            log.warning("discarding unreadable partial download of %s: %s", self.digest[7:19], e)
+            return []
+        parts.sort(key=lambda p: p.offset)
+        offset = 0
+        for i, p in enumerate(parts):
+            if p.n != i or p.offset != offset or not 0 <= p.completed <= p.size:
+                return []
+            offset += p.size
+        # The state says bytes are on disk; without the data file that would be a lie.
+        if not self.partial.is_file() or self.partial.stat().st_size not in (0, offset):
+            return []
+        return parts
+
+    def _state_path(self, part: Part) -> Path:
+        return Path(f"{self.partial}-{part.n}")
+
+    def _write_state_file(self, part: Part) -> None:
+        self._state_path(part).write_bytes(part.state())
+
+    def _remove_state_files(self) -> None:
+        for f in self.path.parent.glob(f"{self.path.name}-partial-*"):
+            with contextlib.suppress(FileNotFoundError):
+                f.unlink()
+
+    def _discard(self) -> None:
+        self._remove_state_files()
+        with contextlib.suppress(FileNotFoundError):
+            self.partial.unlink()
+
+    async def _direct_url(self, client: RegistryClient, url: str) -> tuple[str, bool]:
+        """Follow same-host redirects of the blob URL; stop at the first other host (a CDN's signed URL).
+
+        Only the first byte is asked for: the answer is a URL, not the blob.
+        """
+        host = urlsplit(client.fix_url(url)).hostname
+        for attempt in range(MAX_RETRIES):
+            try:
+                current = url
+                for _ in range(11):
+                    resp = await client.request("GET", current, {"Range": "bytes=0-0"}, stream=True)
+                    await resp.aclose()
+                    if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
+                        nxt = urljoin(str(resp.request.url), resp.headers["location"])
+                        if urlsplit(nxt).hostname != host:
+                            return nxt, False
+                        current = nxt
+                        continue
+                    if resp.status_code in (200, 206):
+                        return current, True
+                    raise RegistryError(f"unexpected status code {resp.status_code}")
+                raise RegistryError("maximum redirects exceeded (10) for directURL")
+            except RegistryError as e:
+                if attempt == MAX_RETRIES - 1 or "file does not exist" in str(e):
+                    raise
+                log.warning("failed to get direct URL; backing off and retrying: %s", e)
+                await asyncio.sleep(min((attempt + 1) ** 2 * 0.01, 10) * (random.random() + 0.5))
+        raise AssertionError("unreachable")
+
+    async def _fetch_part(self, client: RegistryClient, url: str, same_host: bool, fd: int, part: Part) -> None:
+        state_fd = os.open(self._state_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            tries = 0
+            while part.completed < part.size:
+                try:
+                    await self._fetch_range(client, url, same_host, fd, state_fd, part)
+                except _Stalled:
+                    log.info("%s part %d stalled; retrying", self.digest[7:19], part.n)
+                    continue  # a stall does not count as a try, as in Ollama
+                except (httpx.HTTPError, RegistryError) as e:
+                    if tries >= MAX_RETRIES - 1:
+                        raise RegistryError(f"max retries exceeded: {e}") from e
+                    sleep = 2.0**tries
+                    log.info(
+                        "%s part %d attempt %d failed: %s, retrying in %gs", self.digest[7:19], part.n, tries, e, sleep
+                    )
+                    tries += 1
+                    await asyncio.sleep(sleep)
+        finally:
+            os.close(state_fd)
+
+    async def _fetch_range(
+        self, client: RegistryClient, url: str, same_host: bool, fd: int, state_fd: int, part: Part
+    ) -> None:
+        headers = {"Range": f"bytes={part.starts_at}-{part.stops_at - 1}"}
+        try:
+            resp = await client.send("GET", url, headers, stream=True, auth=same_host)
+        except RegistryError as e:
+            if isinstance(e.__cause__, httpx.TimeoutException):
+                raise _Stalled() from e
+            raise
+        try:
+            if resp.status_code != 206 and not (resp.status_code == 200 and part.starts_at == 0):
+                body = await resp.aread()
+                raise RegistryError(f"{resp.status_code}: {body[:200].decode(errors='replace')}")
+            pos = part.starts_at
+            try:
+                async for chunk in resp.aiter_raw():
+                    chunk = chunk[: part.stops_at - pos]
+                    os.pwrite(fd, chunk, pos)
+                    pos += len(chunk)
+                    part.completed += len(chunk)
+                    self.completed += len(chunk)
+                    # Data first, then the record of it: a kill between the two only costs a refetch.
+                    os.pwrite(state_fd, part.state(), 0)
+                    if pos >= part.stops_at:
+                        break
+            except httpx.TimeoutException as e:
+                raise _Stalled() from e
+        finally:
+            await resp.aclose()
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+    return "sha256:" + h.hexdigest()
+
+
+_active: dict[str, Download] = {}
+
+
+def start_download(client: RegistryClient, path: Path, digest: str) -> Download:
+    """The running download of ``path``, or a new one fetching ``digest`` from ``client``'s repository."""
+    key = str(path)
+    dl = _active.get(key)
+    if dl is not None and dl.task is not None and not dl.task.done():
+        return dl
+    dl = Download(path, digest)
+
+    async def run() -> None:
+        # Its own connection pool: the download outlives whichever pull started it if another one shares it.
+        try:
+            async with new_http_client() as http:
+                own = RegistryClient(http, client.name, insecure=client.insecure)
+                own.token = client.token
+                await dl.run(own, own.blob_url(digest))
+        finally:
+            if _active.get(key) is dl:
+                del _active[key]
+
+    dl.task = asyncio.get_running_loop().create_task(run())
+    # A download nobody waits for any more is cancelled; retrieve its exception so asyncio doesn't log it.
+    dl.task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    _active[key] = dl
+    return dl
