@@ -1,7 +1,80 @@
-"""Routes that change the local model store: create, blobs, copy, delete."""
+"""Routes that change the local model store: create, blobs, copy, delete. Parse, call a use-case, encode."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-routes: list[Route] = []
+from pollama import create as lifecycle
+from pollama.api.errors import APIError
+from pollama.api.jsonio import decode
+from pollama.create.request import GO_TYPES_CREATE
+from pollama.inference import Services
+from pollama.server.streaming import error_response, respond
+
+
+def _services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def _last(items: list[dict[str, Any]]) -> dict[str, Any]:
+    # A non-streamed create answers with its last progress object, normally {"status":"success"}.
+    return items[-1]
+
+
+async def create(request: Request) -> Response:
+    try:
+        req = decode(await request.body(), lifecycle.CreateRequest, "CreateRequest", GO_TYPES_CREATE)
+    except APIError as err:
+        return error_response(err.status, err.message)
+    it = lifecycle.create(_services(request), req)
+    return await respond(request, it, req.stream is not False, _last)
+
+
+async def copy(request: Request) -> Response:
+    try:
+        req = decode(await request.body(), lifecycle.CopyRequest, "CopyRequest")
+        lifecycle.copy_model(_services(request), req)
+    except APIError as err:
+        return error_response(err.status, err.message)
+    return Response(status_code=200)
+
+
+async def delete(request: Request) -> Response:
+    try:
+        req = decode(await request.body(), lifecycle.DeleteRequest, "DeleteRequest")
+        await lifecycle.delete_model(_services(request), req)
+    except APIError as err:
+        return error_response(err.status, err.message)
+    return Response(status_code=200)
+
+
+async def head_blob(request: Request) -> Response:
+    try:
+        lifecycle.head_blob(_services(request).store.blobs, request.path_params["digest"])
+    except APIError as err:
+        return error_response(err.status, err.message)
+    return Response(status_code=200)
+
+
+async def create_blob(request: Request) -> Response:
+    try:
+        created = await lifecycle.upload_blob(
+            _services(request).store.blobs, request.path_params["digest"], request.stream()
+        )
+    except APIError as err:
+        return error_response(err.status, err.message)
+    return Response(status_code=201 if created else 200)
+
+
+routes: list[Route] = [
+    Route("/api/create", create, methods=["POST"]),
+    Route("/api/copy", copy, methods=["POST"]),
+    Route("/api/delete", delete, methods=["DELETE"]),
+    Route("/api/blobs/{digest}", head_blob, methods=["HEAD"]),
+    Route("/api/blobs/{digest}", create_blob, methods=["POST"]),
+]
