@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
+import functools
 import platform
+import ssl
 import sys
 from collections.abc import AsyncIterable
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import certifi
 import httpx
 
 from pollama import __version__
@@ -35,9 +38,16 @@ class NotFoundError(RegistryError):
         super().__init__(ERR_NOT_EXIST)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~50 ms; do it once per process, not per pull.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def new_http_client() -> httpx.AsyncClient:
     # No overall timeout: a blob part may take minutes. A 30 s read stall is Ollama's "part stalled".
     return httpx.AsyncClient(
+        verify=_ssl_context(),
         timeout=httpx.Timeout(30.0, connect=30.0),
         limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         follow_redirects=False,

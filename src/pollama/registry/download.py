@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from httpcore._async.http11 import AsyncHTTP11Connection
 
 from pollama.registry.client import RegistryClient, RegistryError, new_http_client
 from pollama.registry.progress import progress
@@ -290,6 +291,11 @@ def _sha256_file(path: Path) -> str:
 
 
 _active: dict[str, Download] = {}
+
+# httpcore reads a response 64 KiB at a time; a blob arrives as hundreds of thousands of such reads, and the
+# per-read Python overhead, not the network, bounds a loopback or LAN pull. 1 MiB reads cut it 16-fold.
+if isinstance(getattr(AsyncHTTP11Connection, "READ_NUM_BYTES", None), int):
+    AsyncHTTP11Connection.READ_NUM_BYTES = max(AsyncHTTP11Connection.READ_NUM_BYTES, 1 << 20)
 
 
 def start_download(client: RegistryClient, path: Path, digest: str) -> Download:
