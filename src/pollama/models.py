@@ -15,9 +15,8 @@ from pollama.api.errors import APIError, not_found
 from pollama.api.options import Options, apply
 from pollama.prompt.template import Template
 from pollama.store.gguf_info import read_gguf
-from pollama.store.names import Name, parse_name
 from pollama.store.model import Model
-from pollama.store.names import InvalidNameError
+from pollama.store.names import InvalidNameError, Name, parse_name
 from pollama.store.store import Store
 
 DEFAULT_TEMPLATE = "{{ .Prompt }}"
