@@ -8,6 +8,7 @@ can count the bytes the registry actually served, and hold the stream after a bu
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -18,6 +19,9 @@ from pathlib import Path
 
 import httpx
 from e2e_helpers import free_port
+
+from pollama.store.manifest import MEDIA_TYPE_CONFIG, MEDIA_TYPE_MODEL, Layer, Manifest
+from pollama.store.store import Store
 
 REGISTRY_BIN = "docker-registry"
 
@@ -80,8 +84,8 @@ class Registry:
 
 
 class CountingProxy:
-    """A TCP proxy to ``target`` counting bytes each way; ``hold_after`` stops forwarding downstream data once
-    that many bytes went down, until :meth:`release`."""
+    """A TCP proxy to ``target`` counting bytes each way. After :meth:`hold`, each connection stops forwarding
+    downstream data once it has sent that many bytes, until :meth:`release`."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -94,12 +98,15 @@ class CountingProxy:
         self._open = threading.Event()
         self._open.set()
         self._lock = threading.Lock()
+        self._generation = 0
         self._sock = socket.create_server(("127.0.0.1", self.port))
         threading.Thread(target=self._accept, daemon=True).start()
 
     def reset(self) -> None:
+        """Zero the counters; data held for connections opened before this is dropped, never counted."""
         with self._lock:
             self.down = self.up = 0
+            self._generation += 1
 
     def hold(self, after: int) -> None:
         self.hold_after = after
@@ -107,7 +114,8 @@ class CountingProxy:
         self._open.clear()
 
     def release(self) -> None:
-        self.hold_after = None
+        with self._lock:
+            self.hold_after = None
         self._open.set()
 
     def close(self) -> None:
@@ -120,36 +128,44 @@ class CountingProxy:
                 client, _ = self._sock.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
             threading.Thread(target=self._pipe, args=(client, upstream, False), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client, True), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, downstream: bool) -> None:
+        sent = 0  # this connection's downstream bytes: the hold budget is per connection
         try:
             while True:
                 data = src.recv(1 << 16)
                 if not data:
                     break
-                if downstream:
-                    with self._lock:
-                        limit = self.hold_after
-                        if limit is not None and self.down + len(data) > limit:
-                            data_now, data = data[: max(limit - self.down, 0)], data[max(limit - self.down, 0) :]
-                        else:
-                            data_now, data = data, b""
-                        self.down += len(data_now)
-                    if data_now:
-                        dst.sendall(data_now)
-                    if data:
-                        self.held.set()
-                        self._open.wait()
-                        with self._lock:
-                            self.down += len(data)
-                        dst.sendall(data)
-                else:
+                if not downstream:
                     with self._lock:
                         self.up += len(data)
                     dst.sendall(data)
+                    continue
+                with self._lock:
+                    limit = self.hold_after
+                    now = len(data) if limit is None else max(0, min(len(data), limit - sent))
+                    self.down += now
+                    generation = self._generation
+                if now:
+                    dst.sendall(data[:now])
+                    sent += now
+                rest = data[now:]
+                if rest:
+                    self.held.set()
+                    self._open.wait()
+                    with self._lock:
+                        if generation != self._generation:
+                            break  # counters were reset meanwhile: this connection belongs to the past
+                        self.down += len(rest)
+                    dst.sendall(rest)
+                    sent += len(rest)
         except OSError:
             pass
         finally:
@@ -158,3 +174,19 @@ class CountingProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     s.close()
+
+
+def write_random_model(models: Path, name: str, size: int, seed: int) -> Manifest:
+    """A model whose weights are ``size`` pseudo-random bytes, written straight into a store as pollama would."""
+    import random
+
+    store = Store(models)
+    blob = store.blobs.write_bytes(random.Random(seed).randbytes(size))
+    config = store.blobs.write_bytes(
+        json.dumps({"model_format": "gguf", "model_family": "test", "architecture": "amd64", "os": "linux"}).encode()
+    )
+    manifest = Manifest.build(
+        Layer(MEDIA_TYPE_CONFIG, config.digest, config.size), [Layer(MEDIA_TYPE_MODEL, blob.digest, blob.size)]
+    )
+    store.write_manifest(name, manifest)
+    return manifest

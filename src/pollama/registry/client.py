@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import platform
 import ssl
 import sys
@@ -27,6 +28,10 @@ ERR_INSECURE = "insecure protocol http"
 
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower(), platform.machine())
 USER_AGENT = f"ollama/{__version__} ({_ARCH} {sys.platform}) Python/{platform.python_version()}"
+
+
+# httpx logs every request at INFO; a pull makes dozens, which would drown the server log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class RegistryError(Exception):
