@@ -73,7 +73,7 @@ def stream_ndjson(url: str, body: dict[str, object]) -> list[dict[str, object]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
 
     registry_bin = ensure_tool("docker-registry", "docker-registry")
@@ -127,6 +127,9 @@ def main() -> None:
             for f in (work / "models/blobs").iterdir():
                 f.unlink()
 
+        delete_local()
+        # Warm-up (not counted): first-request imports in the server, registry file cache.
+        stream_ndjson(f"{url}/api/pull", {"model": name, "insecure": True})
         delete_local()
         curl_rates, pollama_rates = [], []
         for run in range(1, args.runs + 1):
