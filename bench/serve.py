@@ -127,35 +127,47 @@ def machine_info() -> dict[str, Any]:
 
 
 def _cpu_times() -> tuple[int, int]:
-    """(busy, total) jiffies over all CPUs from /proc/stat."""
+    """(busy, total) clock ticks over all CPUs from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
     return sum(fields) - idle, sum(fields)
 
 
-def cpu_busy(interval: float) -> float | None:
-    """Fraction of all cores busy over `interval` seconds (None where /proc/stat is missing).
+def _session_ticks(session: int) -> int:
+    """CPU clock ticks (user + system) used so far by the live processes of one session."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The command name (field 2) may contain spaces; the fields after its closing ")" are fixed.
+            rest = stat.read_text().rsplit(")", 1)[1].split()
+            if int(rest[3]) == session:  # field 6, session id
+                total += int(rest[11]) + int(rest[12])  # fields 14-15, utime + stime
+    return total
 
-    Sampled between requests, when the server under test is idle, so it measures everyone else's load.
-    """
+
+def cpu_busy(interval: float, exclude_session: int | None = None) -> float | None:
+    """Fraction of all cores busy over `interval` seconds, not counting `exclude_session` (the server under
+    test, which runs in its own session); None where /proc is unavailable. This is everyone else's load."""
     try:
+        own0 = _session_ticks(exclude_session) if exclude_session is not None else 0
         b0, t0 = _cpu_times()
         time.sleep(interval)
         b1, t1 = _cpu_times()
+        own1 = _session_ticks(exclude_session) if exclude_session is not None else 0
     except (OSError, ValueError, IndexError):
         return None
-    return (b1 - b0) / (t1 - t0) if t1 > t0 else None
+    return max(0.0, (b1 - b0) - (own1 - own0)) / (t1 - t0) if t1 > t0 else None
 
 
-def settle(args: argparse.Namespace) -> float | None:
+def settle(args: argparse.Namespace, exclude_session: int | None) -> float | None:
     """Before a timed request: wait (up to --quiet-wait seconds) for other work to drop below --quiet-busy.
 
     Returns the last busy fraction seen, which goes into the results so noisy runs can be recognised.
     """
     deadline = time.monotonic() + args.quiet_wait
-    busy = cpu_busy(args.busy_sample)
+    busy = cpu_busy(args.busy_sample, exclude_session)
     while busy is not None and busy > args.quiet_busy and time.monotonic() < deadline:
-        busy = cpu_busy(args.busy_sample)
+        busy = cpu_busy(args.busy_sample, exclude_session)
     return busy
 
 
@@ -562,7 +574,7 @@ def concurrent_generate(client: Client, prompts: list[str], args: argparse.Names
     return gens, wall
 
 
-def measure(client: Client, result: ServerResult, args: argparse.Namespace) -> None:
+def measure(client: Client, result: ServerResult, args: argparse.Namespace, session: int | None) -> None:
     """Warm up, then the three measurements, in the same order and with the same requests for both servers."""
     prompts = [render_gemma([{"role": "user", "content": p}]) for p in THROUGHPUT_PROMPTS]
 
@@ -570,14 +582,14 @@ def measure(client: Client, result: ServerResult, args: argparse.Namespace) -> N
     client.generate(prompts[0], 16)  # loads the model (pollama) and faults the weights in (both)
 
     for i in range(args.runs):
-        result.others_busy_before.append(settle(args))
+        result.others_busy_before.append(settle(args, session))
         g = client.generate(prompts[0], args.n_predict)
         result.single_tps.append(g.decode_tps)
         result.single_tokens.append(g.tokens)
         log(f"{client.name}: single stream run {i + 1}: {g.decode_tps:.1f} tok/s ({g.tokens} tokens)")
 
     for i in range(args.runs):
-        result.others_busy_before.append(settle(args))
+        result.others_busy_before.append(settle(args, session))
         gens, wall = concurrent_generate(client, [prompts[k % len(prompts)] for k in range(args.streams)], args)
         tokens = sum(g.tokens for g in gens)
         result.multi_tps.append(tokens / wall)
@@ -594,7 +606,7 @@ def measure(client: Client, result: ServerResult, args: argparse.Namespace) -> N
         for turn in range(1, 10):
             client.chat(conv[: 2 * turn - 1], args.warm_predict)
         # The pause a user would take before the 10th message; it does not cool either server's prompt cache.
-        result.others_busy_before.append(settle(args))
+        result.others_busy_before.append(settle(args, session))
         timing = client.chat(conv, args.ttft_predict)
         result.ttft_s.append(timing.ttft_s)
         result.ttft_prompt_tokens.append(timing.prompt_tokens)
@@ -631,7 +643,7 @@ def run_server(
         try:
             result.ready_s = server.wait_ready(ready, args.ready_timeout)
             log(f"{client.name}: ready after {result.ready_s:.1f}s")
-            measure(client, result, args)
+            measure(client, result, args, server.proc.pid)
         except (RuntimeError, httpx.HTTPError, ValueError, KeyError) as exc:
             tail = server.log_tail()
             result.error = f"{type(exc).__name__}: {exc}" + (f"\n--- {log_path} (tail) ---\n{tail}" if tail else "")
