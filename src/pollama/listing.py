@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -9,12 +10,14 @@ from pollama.api.errors import APIError
 from pollama.api.types import ShowRequest, format_time
 from pollama.modelfile.serialize import go_quoted, modelfile, parameter_lines
 from pollama.models import ModelView, view
-from pollama.store.gguf_info import model_info, read_gguf, tensors_json
+from pollama.store.gguf_info import GGUFError, model_info, read_gguf, tensors_json
 from pollama.store.model import Model
 from pollama.store.names import InvalidNameError, parse_name
 
 if TYPE_CHECKING:
     from pollama.inference import Services
+
+log = logging.getLogger("pollama")
 
 
 def details(record: Model, *, parent: bool = True) -> dict[str, Any]:
@@ -40,12 +43,16 @@ def tags(svc: Services) -> dict[str, Any]:
         info = details(record, parent=False)
         caps: list[str] = []
         if record.model_path is not None:
-            mv = view(record)
-            caps = list(mv.capabilities)
-            meta = read_gguf(record.model_path)
-            info.setdefault("context_length", meta.context_length or None)
-            info.setdefault("embedding_length", meta.embedding_length or None)
-            info = {k: v for k, v in info.items() if v is not None or k == "families"}
+            # Like Ollama's list cache: weights that are not a readable GGUF only lose these extras.
+            try:
+                caps = list(view(record).capabilities)
+                meta = read_gguf(record.model_path)
+            except (GGUFError, OSError, ValueError) as err:
+                log.debug("model %s: %s", short, err)
+            else:
+                info.setdefault("context_length", meta.context_length or None)
+                info.setdefault("embedding_length", meta.embedding_length or None)
+                info = {k: v for k, v in info.items() if v is not None or k == "families"}
         entry: dict[str, Any] = {
             "name": short,
             "model": short,

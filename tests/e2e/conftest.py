@@ -32,8 +32,11 @@ def start_server(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         port = free_port()
         host = f"127.0.0.1:{port}"
         log = tmp_path_factory.mktemp("server") / "serve.log"
+        home = log.parent / "home"
         full_env = {
             **os.environ,
+            # serve creates ~/.ollama/id_ed25519: keep tests out of the real home.
+            "HOME": str(home),
             "OLLAMA_HOST": host,
             "OLLAMA_MODELS": str(models_dir),
             "OLLAMA_CONTEXT_LENGTH": "2048",

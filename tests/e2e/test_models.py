@@ -88,3 +88,12 @@ def test_official_client_list_show_ps(server: Server) -> None:
     running = client.ps().models
     assert [m.model for m in running] == [MODEL]
     assert running[0].context_length == 2048 and running[0].expires_at is not None
+
+
+def test_serve_creates_identity_key(server: Server) -> None:
+    home = server.log.parent / "home"
+    key = home / ".ollama" / "id_ed25519"
+    assert key.read_text().startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    assert (key.stat().st_mode & 0o777) == 0o600
+    assert (home / ".ollama" / "id_ed25519.pub").read_text().startswith("ssh-ed25519 ")
+    assert f"Couldn't find '{key}'. Generating new private key." in server.log.read_text()

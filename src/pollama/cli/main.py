@@ -13,8 +13,10 @@ from pollama.config import Settings
 def _serve(settings: Settings) -> int:
     import uvicorn
 
+    from pollama.registry.identity import ensure_key
     from pollama.server.app import create_app
 
+    ensure_key()
     level = logging.DEBUG if settings.debug else logging.INFO
     logging.basicConfig(level=level, format="time=%(asctime)s level=%(levelname)s msg=%(message)s")
     logging.getLogger("pollama").info(

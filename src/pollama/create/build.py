@@ -23,6 +23,8 @@ from pollama.create.request import CreateRequest
 from pollama.create.sources import from_files, from_model
 from pollama.prompt.gotemplate.errors import TemplateError
 from pollama.prompt.template import Template
+from pollama.registry.client import RegistryError
+from pollama.registry.pull import pull
 from pollama.store.gguf_info import human_number
 from pollama.store.gojson import go_encode
 from pollama.store.manifest import (
@@ -235,6 +237,21 @@ def run(store: Store, req: CreateRequest, emit: Emit, *, noprune: bool) -> None:
     emit({"status": "success"})
 
 
+async def _pull_missing_base(svc: Services, from_: str) -> AsyncIterator[dict[str, Any]]:
+    """Ollama pulls a ``from`` model that is not in the store before creating on top of it."""
+    if not from_:
+        return
+    name = Name.parse(from_)
+    if not name.is_valid() or svc.store.resolve(name) is not None:
+        return
+    try:
+        async for item in pull(svc.store, name, noprune=svc.settings.noprune):
+            if item.get("status") != "success":
+                yield item
+    except (RegistryError, OSError) as err:
+        raise APIError(500, str(err)) from err
+
+
 async def create(svc: Services, req: CreateRequest) -> AsyncIterator[dict[str, Any]]:
     """Progress objects of one create; an APIError before the first one becomes the response status."""
     loop = asyncio.get_running_loop()
@@ -254,6 +271,8 @@ async def create(svc: Services, req: CreateRequest) -> AsyncIterator[dict[str, A
         else:
             loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
 
+    async for item in _pull_missing_base(svc, req.from_):
+        yield item
     worker = loop.run_in_executor(None, work)
     try:
         while True:
