@@ -7,6 +7,11 @@ fixed-width in-place write, atomic against a killed process) rather than when a 
 mid-pull refetches nothing it already wrote. The blob is hashed before it is renamed into place: a file named
 by a digest always has that digest. Concurrent pulls of one digest share one ``Download``; when the last
 waiter goes away the transfer stops and the partial stays for the next pull.
+
+Speed: each part's body is moved by a thread of its own with :mod:`pollama.registry.rawhttp` (``splice`` or
+``recv_into`` + ``pwrite``, no per-chunk Python objects), and a hashing thread follows the contiguous prefix of
+bytes on disk while the parts arrive, so the digest is known moments after the last byte. httpx still makes
+every other request, and the part GETs too when a proxy is configured or a response needs decoding.
 """
 
 from __future__ import annotations
@@ -18,16 +23,18 @@ import json
 import logging
 import os
 import random
-from collections.abc import AsyncIterator
+import threading
+import urllib.request
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from httpcore._async.http11 import AsyncHTTP11Connection
 
-from pollama.registry.client import RegistryClient, RegistryError, new_http_client
+from pollama.registry import rawhttp
+from pollama.registry.client import RegistryClient, RegistryError, _ssl_context, new_http_client
 from pollama.registry.progress import progress
 
 log = logging.getLogger("pollama.registry")
@@ -38,6 +45,10 @@ MAX_PART_SIZE = 1_000_000_000
 MAX_RETRIES = 6
 PROGRESS_INTERVAL = 0.06
 _STATE_WIDTH = 127  # state JSON is space-padded to this so each checkpoint overwrites it in one pwrite
+READ_TIMEOUT = 30.0  # a part that receives nothing for this long has stalled (Ollama's stall timeout)
+HASH_BLOCK = 4 << 20
+
+_T = TypeVar("_T")
 
 
 class DigestMismatchError(RegistryError):
@@ -91,10 +102,23 @@ class Download:
         self.digest = digest
         self.partial = Path(f"{path}-partial")
         self.total = 0
-        self.completed = 0
         self.parts: list[Part] = []
         self.refs = 0
         self.task: asyncio.Task[None] | None = None
+        self._hash_wakeup = threading.Event()
+        self._raw = True  # part bodies through rawhttp until a response needs the general client
+
+    @property
+    def completed(self) -> int:
+        # Each part's count is only ever changed by the one thread fetching it; the sum is read anywhere.
+        return sum(p.completed for p in self.parts)
+
+    def _watermark(self) -> int:
+        """The end of the contiguous prefix of bytes on disk (what the hasher may read)."""
+        for p in self.parts:
+            if p.completed < p.size:
+                return p.offset + p.completed
+        return self.total
 
     # ---- following progress ----------------------------------------------------------------------------
 
@@ -127,12 +151,27 @@ class Download:
         try:
             if os.fstat(fd).st_size != self.total:
                 os.ftruncate(fd, self.total)
-            todo = [p for p in self.parts if p.completed < p.size]
-            if todo:
-                await asyncio.gather(*(self._fetch_part(client, direct_url, same_host, fd, p) for p in todo))
         finally:
             os.close(fd)
-        got = await asyncio.to_thread(_sha256_file, self.partial)
+        stop = threading.Event()
+        hashing = asyncio.ensure_future(_in_thread(lambda: self._hash(stop), stop.set, f"hash {self.digest[7:19]}"))
+        hashing.add_done_callback(lambda t: t.cancelled() or t.exception())
+        try:
+            fetches = [
+                asyncio.ensure_future(self._fetch_part(client, direct_url, same_host, p))
+                for p in self.parts
+                if p.completed < p.size
+            ]
+            try:
+                await asyncio.gather(*fetches)
+            finally:
+                for f in fetches:  # one part failed (or we were cancelled): the others stop too
+                    f.cancel()
+            got = await hashing
+        finally:
+            hashing.cancel()
+            stop.set()
+            self._hash_wakeup.set()
         if got != self.digest:
             self._discard()
             raise DigestMismatchError(self.digest, got)
@@ -140,11 +179,36 @@ class Download:
         os.replace(self.partial, self.path)
         self._remove_state_files()
 
+    def _hash(self, stop: threading.Event) -> str:
+        """sha256 of the partial file, read in order as the contiguous prefix on disk grows (a thread)."""
+        h = hashlib.sha256()
+        buf = bytearray(HASH_BLOCK)
+        view = memoryview(buf)
+        fd = os.open(self.partial, os.O_RDONLY)
+        try:
+            pos = 0
+            while pos < self.total:
+                self._hash_wakeup.clear()
+                end = self._watermark()
+                if end <= pos:
+                    if stop.is_set():
+                        raise rawhttp.Aborted()
+                    self._hash_wakeup.wait(0.05)
+                    continue
+                while pos < end:
+                    n = os.preadv(fd, [view[: min(HASH_BLOCK, end - pos)]], pos)
+                    if n <= 0:
+                        raise OSError(f"{self.partial}: unexpected end of file")
+                    h.update(view[:n])
+                    pos += n
+        finally:
+            os.close(fd)
+        return "sha256:" + h.hexdigest()
+
     async def _prepare(self, client: RegistryClient, url: str) -> None:
         self.parts = self._read_parts()
         if self.parts:
             self.total = sum(p.size for p in self.parts)
-            self.completed = sum(p.completed for p in self.parts)
             log.info("resuming %s: %d of %d bytes on disk", self.digest[7:19], self.completed, self.total)
             return
         resp = await client.request("HEAD", url)
@@ -228,31 +292,73 @@ class Download:
                 await asyncio.sleep(min((attempt + 1) ** 2 * 0.01, 10) * (random.random() + 0.5))
         raise AssertionError("unreachable")
 
-    async def _fetch_part(self, client: RegistryClient, url: str, same_host: bool, fd: int, part: Part) -> None:
-        state_fd = os.open(self._state_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            tries = 0
-            while part.completed < part.size:
-                try:
-                    await self._fetch_range(client, url, same_host, fd, state_fd, part)
-                except _Stalled:
-                    log.info("%s part %d stalled; retrying", self.digest[7:19], part.n)
-                    continue  # a stall does not count as a try, as in Ollama
-                except (httpx.HTTPError, RegistryError) as e:
-                    if tries >= MAX_RETRIES - 1:
-                        raise RegistryError(f"max retries exceeded: {e}") from e
-                    sleep = 2.0**tries
-                    log.info(
-                        "%s part %d attempt %d failed: %s, retrying in %gs", self.digest[7:19], part.n, tries, e, sleep
-                    )
-                    tries += 1
-                    await asyncio.sleep(sleep)
-        finally:
-            os.close(state_fd)
+    async def _fetch_part(self, client: RegistryClient, url: str, same_host: bool, part: Part) -> None:
+        tries = 0
+        while part.completed < part.size:
+            try:
+                if self._raw and _direct_ok(client.fix_url(url)):
+                    try:
+                        await self._fetch_range_raw(client, url, same_host, part)
+                    except rawhttp.Unsupported as e:
+                        log.info("%s: fetching parts with httpx: %s", self.digest[7:19], e)
+                        self._raw = False
+                else:
+                    await self._fetch_range(client, url, same_host, part)
+            except _Stalled:
+                log.info("%s part %d stalled; retrying", self.digest[7:19], part.n)
+                continue  # a stall does not count as a try, as in Ollama
+            except (httpx.HTTPError, RegistryError, rawhttp.HTTPError) as e:
+                if tries >= MAX_RETRIES - 1:
+                    raise RegistryError(f"max retries exceeded: {e}") from e
+                sleep = 2.0**tries
+                log.info(
+                    "%s part %d attempt %d failed: %s, retrying in %gs", self.digest[7:19], part.n, tries, e, sleep
+                )
+                tries += 1
+                await asyncio.sleep(sleep)
 
-    async def _fetch_range(
-        self, client: RegistryClient, url: str, same_host: bool, fd: int, state_fd: int, part: Part
-    ) -> None:
+    def _recorder(self, part: Part, state_fd: int) -> Callable[[int], None]:
+        """What to call after ``n`` more bytes of ``part`` are on disk: count them, checkpoint, wake the hasher."""
+
+        def written(n: int) -> None:
+            part.completed += n
+            # Data first, then the record of it: a kill between the two only costs a refetch.
+            os.pwrite(state_fd, part.state(), 0)
+            self._hash_wakeup.set()
+
+        return written
+
+    async def _fetch_range_raw(self, client: RegistryClient, url: str, same_host: bool, part: Part) -> None:
+        headers = client.headers({"Range": f"bytes={part.starts_at}-{part.stops_at - 1}"}, auth=same_host)
+        get = rawhttp.RangeGet(client.fix_url(url), headers, timeout=READ_TIMEOUT, ssl_context=_ssl_context())
+
+        def transfer() -> None:
+            # The thread has its own descriptors: if the download is cancelled it may still be finishing a write.
+            fd = os.open(self.partial, os.O_WRONLY)
+            state_fd = os.open(self._state_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                head = get.open()
+                start = part.starts_at
+                if head.status == 206:
+                    got = head.headers.get("content-range", "")
+                    if not got.startswith(f"bytes {start}-"):
+                        raise RegistryError(f"unexpected Content-Range {got!r} for bytes {start}-")
+                elif head.status != 200 or start != 0:
+                    raise RegistryError(f"{head.status}: {get.read_some(200).decode(errors='replace')}")
+                length = min(get.body_length(head), part.stops_at - start)
+                get.copy_body(fd, start, length, self._recorder(part, state_fd))
+            finally:
+                get.close()
+                os.close(state_fd)
+                os.close(fd)
+
+        try:
+            await _in_thread(transfer, get.abort, f"part {part.n} of {self.digest[7:19]}")
+        except rawhttp.Timeout as e:
+            raise _Stalled() from e
+
+    async def _fetch_range(self, client: RegistryClient, url: str, same_host: bool, part: Part) -> None:
+        """One ranged GET through httpx (proxies, or responses rawhttp doesn't decode)."""
         headers = {"Range": f"bytes={part.starts_at}-{part.stops_at - 1}"}
         try:
             resp = await client.send("GET", url, headers, stream=True, auth=same_host)
@@ -260,6 +366,9 @@ class Download:
             if isinstance(e.__cause__, httpx.TimeoutException):
                 raise _Stalled() from e
             raise
+        fd = os.open(self.partial, os.O_WRONLY)
+        state_fd = os.open(self._state_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
+        written = self._recorder(part, state_fd)
         try:
             if resp.status_code != 206 and not (resp.status_code == 200 and part.starts_at == 0):
                 body = await resp.aread()
@@ -270,32 +379,57 @@ class Download:
                     chunk = chunk[: part.stops_at - pos]
                     os.pwrite(fd, chunk, pos)
                     pos += len(chunk)
-                    part.completed += len(chunk)
-                    self.completed += len(chunk)
-                    # Data first, then the record of it: a kill between the two only costs a refetch.
-                    os.pwrite(state_fd, part.state(), 0)
+                    written(len(chunk))
                     if pos >= part.stops_at:
                         break
             except httpx.TimeoutException as e:
                 raise _Stalled() from e
         finally:
+            os.close(state_fd)
+            os.close(fd)
             await resp.aclose()
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-    return "sha256:" + h.hexdigest()
+def _direct_ok(url: str) -> bool:
+    """Whether a part may be fetched on a connection of its own: http(s) and no proxy configured for it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    proxies = urllib.request.getproxies_environment()
+    if parts.scheme not in proxies and "all" not in proxies:
+        return True
+    return bool(urllib.request.proxy_bypass(parts.netloc))
+
+
+async def _in_thread(fn: Callable[[], _T], abort: Callable[[], None], name: str) -> _T:
+    """``fn()`` in a thread of its own (not the shared executor: a big model has 16 parts); cancelling the
+    awaiting task calls ``abort()``, which must make ``fn`` return soon."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[_T] = loop.create_future()
+
+    def deliver(set_outcome: Callable[[Any], None], value: Any) -> None:
+        if not fut.done():
+            set_outcome(value)
+
+    def target() -> None:
+        try:
+            result = fn()
+        except BaseException as e:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
+                loop.call_soon_threadsafe(deliver, fut.set_exception, e)
+        else:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(deliver, fut.set_result, result)
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    try:
+        return await fut
+    except asyncio.CancelledError:
+        abort()
+        raise
 
 
 _active: dict[str, Download] = {}
-
-# httpcore reads a response 64 KiB at a time; a blob arrives as hundreds of thousands of such reads, and the
-# per-read Python overhead, not the network, bounds a loopback or LAN pull. 1 MiB reads cut it 16-fold.
-if isinstance(getattr(AsyncHTTP11Connection, "READ_NUM_BYTES", None), int):
-    AsyncHTTP11Connection.READ_NUM_BYTES = max(AsyncHTTP11Connection.READ_NUM_BYTES, 1 << 20)
 
 
 def start_download(client: RegistryClient, path: Path, digest: str) -> Download:
