@@ -7,7 +7,7 @@ first object is an ``APIError`` raised from the first ``__anext__``, so the call
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from pollama.prompt.build import chat_prompt, generate_prompt
 from pollama.prompt.gotemplate import TemplateError
 from pollama.prompt.types import Message as PromptMessage
 from pollama.prompt.types import Tool
-from pollama.runner.client import CompletionRequest, Done, LoadSpec, RunnerError, SamplingOptions
+from pollama.runner.client import CompletionRequest, Done, LoadSpec, Runner, RunnerError, SamplingOptions
 from pollama.scheduler import Lease, Scheduler
 from pollama.store.store import Store
 
@@ -53,12 +53,6 @@ class Think:
     @property
     def enabled(self) -> bool:
         return bool(self.value)
-
-    @property
-    def level(self) -> str:
-        if isinstance(self.value, str):
-            return self.value
-        return "medium" if self.value else ""
 
 
 def _check_top_logprobs(value: int | None) -> None:
@@ -131,6 +125,13 @@ def _metrics(done: Done, start: int, load_duration: int) -> Metrics:
     )
 
 
+def _token_counter(runner: Runner) -> Callable[[str], Awaitable[int]]:
+    async def count(text: str) -> int:
+        return len(await runner.tokenize(text))
+
+    return count
+
+
 def _prompt_messages(messages: list[Any]) -> list[PromptMessage]:
     return [PromptMessage.from_json(m if isinstance(m, dict) else m.model_dump(exclude_none=True)) for m in messages]
 
@@ -167,17 +168,13 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[dict[st
         prompt = prompt_text
         if not req.raw:
             prefix = await runner.detokenize(req.context) if req.context else ""
-
-            async def count_tokens(text: str) -> int:
-                return len(await runner.tokenize(text))
-
             try:
                 rendered, _images = await generate_prompt(
                     model.template,
                     prompt_text,
                     num_ctx=opts.num_ctx,
                     truncate=req.truncate is None or req.truncate,
-                    count_tokens=count_tokens,
+                    count_tokens=_token_counter(runner),
                     system=req.system or "",
                     model_system=model.record.system,
                     model_messages=_prompt_messages(model.record.messages),
@@ -247,19 +244,14 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[dict[str, Any]]
         if model.record.system and (not messages or messages[0].role != "system"):
             msgs.insert(0, PromptMessage(role="system", content=model.record.system))
 
-        async def count_tokens(text: str) -> int:
-            return len(await runner.tokenize(text))
-
         prompt = await chat_prompt(
             model.template,
             msgs,
             tools,
             num_ctx=opts.num_ctx,
             truncate=req.truncate is None or req.truncate,
-            count_tokens=count_tokens,
-            think=think.enabled if think.value is not None else None,
-            think_level=think.level,
-            is_think_set=think.value is not None,
+            count_tokens=_token_counter(runner),
+            think=think.value,
         )
         if req.debug_render_only:
             yield chat_response(requested, "", role="", done=False, debug_info={"rendered_template": prompt})
