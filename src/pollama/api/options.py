@@ -51,22 +51,22 @@ _FIELDS = {f.name: f for f in fields(Options)}
 _INT = {name for name, f in _FIELDS.items() if f.type == "int"}
 _FLOAT = {name for name, f in _FIELDS.items() if f.type == "float"}
 _BOOL = {"use_mmap"}
-# Removed from Ollama but still sent by old clients; ignored like any unknown key.
-_LEGACY = {
-    "numa",
-    "low_vram",
-    "f16_kv",
-    "logits_all",
-    "vocab_only",
-    "use_mlock",
-    "mirostat",
-    "mirostat_tau",
-    "mirostat_eta",
-    "penalize_newline",
-    "num_gqa",
-    "tfs_z",
-    "draft_num_predict",
-}
+# Modelfile PARAMETERs that Ollama warns about and drops.
+DEPRECATED_PARAMETERS = frozenset(
+    (
+        "penalize_newline",
+        "low_vram",
+        "f16_kv",
+        "logits_all",
+        "vocab_only",
+        "use_mlock",
+        "mirostat",
+        "mirostat_tau",
+        "mirostat_eta",
+    )
+)
+# Removed from Ollama but still sent by old clients; ignored like any unknown key, without a warning.
+_LEGACY = DEPRECATED_PARAMETERS | {"numa", "num_gqa", "tfs_z", "draft_num_predict"}
 
 
 def apply(base: Options, values: Mapping[str, Any] | None) -> Options:

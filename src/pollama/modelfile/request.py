@@ -20,23 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from pollama.api.options import DEPRECATED_PARAMETERS
 from pollama.modelfile.parser import Modelfile, parse
 
 log = logging.getLogger("pollama.modelfile")
 
-DEPRECATED_PARAMETERS = frozenset(
-    (
-        "penalize_newline",
-        "low_vram",
-        "f16_kv",
-        "logits_all",
-        "vocab_only",
-        "use_mlock",
-        "mirostat",
-        "mirostat_tau",
-        "mirostat_eta",
-    )
-)
 
 # Ollama's api.Options (with the embedded api.Runner) by JSON name → kind. ``main_gpu``/``use_mmap`` are
 # pointers in Go; FormatParams yields the plain value for them.
