@@ -19,13 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ipaddress
 import json
 import logging
+import mmap
 import os
 import random
 import threading
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +49,7 @@ PROGRESS_INTERVAL = 0.06
 _STATE_WIDTH = 127  # state JSON is space-padded to this so each checkpoint overwrites it in one pwrite
 READ_TIMEOUT = 30.0  # a part that receives nothing for this long has stalled (Ollama's stall timeout)
 HASH_BLOCK = 4 << 20
+_HASH_MMAP = True
 
 _T = TypeVar("_T")
 
@@ -157,11 +160,16 @@ class Download:
         hashing = asyncio.ensure_future(_in_thread(lambda: self._hash(stop), stop.set, f"hash {self.digest[7:19]}"))
         hashing.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
-            fetches = [
-                asyncio.ensure_future(self._fetch_part(client, direct_url, same_host, p))
-                for p in self.parts
-                if p.completed < p.size
-            ]
+            left = [p for p in self.parts if p.completed < p.size]
+            todo: list[Coroutine[Any, Any, None]]
+            if _is_loopback(direct_url):
+                # Parallel parts beat per-connection limits of a network path; a loopback registry has none,
+                # and in-order bytes let the hash keep up with them (out of order, most of it waits for the
+                # first part and runs after the last byte). Same parts, same state files, one at a time.
+                todo = [self._fetch_parts_in_order(client, direct_url, same_host, left)] if left else []
+            else:
+                todo = [self._fetch_part(client, direct_url, same_host, p) for p in left]
+            fetches = [asyncio.ensure_future(f) for f in todo]
             try:
                 await asyncio.gather(*fetches)
             finally:
@@ -182,10 +190,16 @@ class Download:
     def _hash(self, stop: threading.Event) -> str:
         """sha256 of the partial file, read in order as the contiguous prefix on disk grows (a thread)."""
         h = hashlib.sha256()
-        buf = bytearray(HASH_BLOCK)
-        view = memoryview(buf)
+        if self.total == 0:
+            return "sha256:" + h.hexdigest()
         fd = os.open(self.partial, os.O_RDONLY)
         try:
+            if _HASH_MMAP:
+                mm = mmap.mmap(fd, self.total, prot=mmap.PROT_READ)
+                view = memoryview(mm)
+            else:
+                buf = bytearray(HASH_BLOCK)
+                bview = memoryview(buf)
             pos = 0
             while pos < self.total:
                 self._hash_wakeup.clear()
@@ -196,11 +210,18 @@ class Download:
                     self._hash_wakeup.wait(0.05)
                     continue
                 while pos < end:
-                    n = os.preadv(fd, [view[: min(HASH_BLOCK, end - pos)]], pos)
-                    if n <= 0:
-                        raise OSError(f"{self.partial}: unexpected end of file")
-                    h.update(view[:n])
+                    if _HASH_MMAP:
+                        n = min(HASH_BLOCK, end - pos)
+                        h.update(view[pos : pos + n])
+                    else:
+                        n = os.preadv(fd, [bview[: min(HASH_BLOCK, end - pos)]], pos)
+                        if n <= 0:
+                            raise OSError(f"{self.partial}: unexpected end of file")
+                        h.update(bview[:n])
                     pos += n
+            if _HASH_MMAP:
+                view.release()
+                mm.close()
         finally:
             os.close(fd)
         return "sha256:" + h.hexdigest()
@@ -291,6 +312,10 @@ class Download:
                 log.warning("failed to get direct URL; backing off and retrying: %s", e)
                 await asyncio.sleep(min((attempt + 1) ** 2 * 0.01, 10) * (random.random() + 0.5))
         raise AssertionError("unreachable")
+
+    async def _fetch_parts_in_order(self, client: RegistryClient, url: str, same_host: bool, parts: list[Part]) -> None:
+        for part in parts:
+            await self._fetch_part(client, url, same_host, part)
 
     async def _fetch_part(self, client: RegistryClient, url: str, same_host: bool, part: Part) -> None:
         tries = 0
@@ -388,6 +413,16 @@ class Download:
             os.close(state_fd)
             os.close(fd)
             await resp.aclose()
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _direct_ok(url: str) -> bool:

@@ -238,6 +238,8 @@ class RangeGet:
             self._check()
 
     def _splice_body(self, fd: int, pos: int, length: int, written: Callable[[int], None]) -> None:
+        """socket → pipe → file. The pipe is filled to capacity (or the end of the body) before it is drained,
+        so a checkpoint covers up to a pipe's worth of data rather than each few kilobytes the socket had."""
         import fcntl
 
         sock = self.sock
@@ -247,33 +249,49 @@ class RangeGet:
         try:
             with contextlib.suppress(OSError):
                 fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+            capacity = fcntl.fcntl(w, fcntl.F_GETPIPE_SZ)
             poller = select.poll()
             poller.register(sfd, select.POLLIN)
             timeout_ms = int(self.timeout * 1000)
             flags = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
-            while length > 0:
-                try:
-                    n = os.splice(sfd, w, min(_PIPE_SIZE, length), flags=flags)
-                except BlockingIOError:
-                    if not poller.poll(timeout_ms):
-                        raise self._net_error(TimeoutError()) from None
-                    self._check()
-                    continue
-                except OSError as e:
-                    raise self._net_error(e) from e
-                if n == 0:
-                    self._check()
-                    raise HTTPError("connection closed before the end of the body")
-                self._check()
-                moved = 0
-                while moved < n:
-                    moved += os.splice(r, fd, n - moved, offset_dst=pos + moved)
-                pos += n
-                length -= n
-                written(n)
+            in_pipe = 0
+            try:
+                while length > in_pipe:
+                    want = min(capacity - in_pipe, length - in_pipe)
+                    if want > 0:
+                        try:
+                            n = os.splice(sfd, w, want, flags=flags)
+                        except BlockingIOError:
+                            if not poller.poll(timeout_ms):
+                                raise self._net_error(TimeoutError()) from None
+                            self._check()
+                            continue
+                        except OSError as e:
+                            raise self._net_error(e) from e
+                        if n == 0:
+                            self._check()
+                            raise HTTPError("connection closed before the end of the body")
+                        in_pipe += n
+                    if in_pipe in (capacity, length):
+                        self._check()
+                        self._drain(r, fd, pos, in_pipe)
+                        pos += in_pipe
+                        length -= in_pipe
+                        written(in_pipe)
+                        in_pipe = 0
+            finally:
+                if in_pipe and not self._aborted.is_set():  # what arrived before a failure is kept
+                    self._drain(r, fd, pos, in_pipe)
+                    written(in_pipe)
         finally:
             os.close(r)
             os.close(w)
+
+    @staticmethod
+    def _drain(r: int, fd: int, pos: int, n: int) -> None:
+        moved = 0
+        while moved < n:
+            moved += os.splice(r, fd, n - moved, offset_dst=pos + moved)
 
 
 def _pwrite_all(fd: int, data: bytes | memoryview, pos: int) -> None:
