@@ -4,9 +4,9 @@
 ``build`` the create flow, ``quantize`` the quantization step, ``manage`` copy/delete/blobs.
 """
 
+from pollama.api.lifecycle import CopyRequest, CreateRequest, DeleteRequest
 from pollama.create.build import create
 from pollama.create.manage import copy_model, delete_model, head_blob, upload_blob
-from pollama.create.request import CopyRequest, CreateRequest, DeleteRequest
 
 __all__ = [
     "CopyRequest",

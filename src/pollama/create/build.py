@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from pollama.api.errors import APIError
+from pollama.api.lifecycle import CreateRequest
 from pollama.api.options import Options, apply
 from pollama.create import layers
 from pollama.create.quantize import UNQUANTIZED, check_type, quantize_layer
-from pollama.create.request import CreateRequest
 from pollama.create.sources import from_files, from_model
 from pollama.prompt.gotemplate.errors import TemplateError
 from pollama.prompt.template import Template

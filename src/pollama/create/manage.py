@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from pollama.api.errors import APIError
-from pollama.create.request import CopyRequest, DeleteRequest
+from pollama.api.lifecycle import CopyRequest, DeleteRequest
 from pollama.store.blobs import BlobRef, Blobs, is_valid_digest
 from pollama.store.names import Name
 

@@ -94,7 +94,7 @@ def create_app(settings: Settings) -> Starlette:
             allow_origin_regex=_origin_regex(settings.origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
             allow_headers=_CORS_HEADERS,
-        )
+        ),
     ]
     return Starlette(
         routes=[*routes, *routes_models.routes, *routes_registry.routes],

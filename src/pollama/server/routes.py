@@ -12,13 +12,7 @@ from pollama import __version__, inference, listing
 from pollama.api.errors import APIError
 from pollama.api.jsonio import decode
 from pollama.api.types import GO_TYPES_CHAT, GO_TYPES_GENERATE, ChatRequest, GenerateRequest, ShowRequest
-from pollama.inference import Services
-from pollama.server.streaming import error_response, json_response, merge_chat, merge_generate, respond
-
-
-def _services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
+from pollama.server.streaming import error_response, json_response, merge_chat, merge_generate, respond, services
 
 
 async def root(request: Request) -> Response:
@@ -34,7 +28,7 @@ async def generate(request: Request) -> Response:
         req = decode(await request.body(), GenerateRequest, "GenerateRequest", GO_TYPES_GENERATE)
     except APIError as err:
         return error_response(err.status, err.message)
-    it = inference.generate(_services(request), req)
+    it = inference.generate(services(request), req)
     return await respond(request, it, req.stream is not False, merge_generate)
 
 
@@ -43,22 +37,22 @@ async def chat(request: Request) -> Response:
         req = decode(await request.body(), ChatRequest, "ChatRequest", GO_TYPES_CHAT)
     except APIError as err:
         return error_response(err.status, err.message)
-    it = inference.chat(_services(request), req)
+    it = inference.chat(services(request), req)
     return await respond(request, it, req.stream is not False, merge_chat)
 
 
 async def tags(request: Request) -> Response:
-    return json_response(listing.tags(_services(request)))
+    return json_response(listing.tags(services(request)))
 
 
 async def ps(request: Request) -> Response:
-    return json_response(listing.ps(_services(request)))
+    return json_response(listing.ps(services(request)))
 
 
 async def show(request: Request) -> Response:
     try:
         req = decode(await request.body(), ShowRequest, "ShowRequest")
-        body: dict[str, Any] = listing.show(_services(request), req)
+        body: dict[str, Any] = listing.show(services(request), req)
     except APIError as err:
         return error_response(err.status, err.message)
     return json_response(body)

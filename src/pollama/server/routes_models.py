@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,19 +9,8 @@ from starlette.routing import Route
 from pollama import create as lifecycle
 from pollama.api.errors import APIError
 from pollama.api.jsonio import decode
-from pollama.create.request import GO_TYPES_CREATE
-from pollama.inference import Services
-from pollama.server.streaming import error_response, respond
-
-
-def _services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
-def _last(items: list[dict[str, Any]]) -> dict[str, Any]:
-    # A non-streamed create answers with its last progress object, normally {"status":"success"}.
-    return items[-1]
+from pollama.api.lifecycle import GO_TYPES_CREATE
+from pollama.server.streaming import error_response, last_item, respond, services
 
 
 async def create(request: Request) -> Response:
@@ -31,14 +18,14 @@ async def create(request: Request) -> Response:
         req = decode(await request.body(), lifecycle.CreateRequest, "CreateRequest", GO_TYPES_CREATE)
     except APIError as err:
         return error_response(err.status, err.message)
-    it = lifecycle.create(_services(request), req)
-    return await respond(request, it, req.stream is not False, _last)
+    it = lifecycle.create(services(request), req)
+    return await respond(request, it, req.stream is not False, last_item)
 
 
 async def copy(request: Request) -> Response:
     try:
         req = decode(await request.body(), lifecycle.CopyRequest, "CopyRequest")
-        lifecycle.copy_model(_services(request), req)
+        lifecycle.copy_model(services(request), req)
     except APIError as err:
         return error_response(err.status, err.message)
     return Response(status_code=200)
@@ -47,7 +34,7 @@ async def copy(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     try:
         req = decode(await request.body(), lifecycle.DeleteRequest, "DeleteRequest")
-        await lifecycle.delete_model(_services(request), req)
+        await lifecycle.delete_model(services(request), req)
     except APIError as err:
         return error_response(err.status, err.message)
     return Response(status_code=200)
@@ -55,7 +42,7 @@ async def delete(request: Request) -> Response:
 
 async def head_blob(request: Request) -> Response:
     try:
-        lifecycle.head_blob(_services(request).store.blobs, request.path_params["digest"])
+        lifecycle.head_blob(services(request).store.blobs, request.path_params["digest"])
     except APIError as err:
         return error_response(err.status, err.message)
     return Response(status_code=200)
@@ -64,7 +51,7 @@ async def head_blob(request: Request) -> Response:
 async def create_blob(request: Request) -> Response:
     try:
         created = await lifecycle.upload_blob(
-            _services(request).store.blobs, request.path_params["digest"], request.stream()
+            services(request).store.blobs, request.path_params["digest"], request.stream()
         )
     except APIError as err:
         return error_response(err.status, err.message)

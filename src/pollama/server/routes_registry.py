@@ -5,36 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from pollama.api.errors import APIError
 from pollama.api.jsonio import decode
-from pollama.inference import Services
+from pollama.api.lifecycle import RegistryRequest
 from pollama.registry.client import RegistryError
 from pollama.registry.pull import pull as pull_model
 from pollama.registry.push import push as push_model
-from pollama.server.streaming import error_response, respond
+from pollama.server.streaming import error_response, last_item, respond, services
 from pollama.store.names import Name
-
-
-class RegistryRequest(BaseModel):
-    """``api.PullRequest`` / ``api.PushRequest`` (username and password are accepted and ignored)."""
-
-    model_config = ConfigDict(extra="ignore")
-    model: StrictStr | None = None
-    name: StrictStr | None = None
-    insecure: StrictBool | None = None
-    stream: StrictBool | None = None
-    username: StrictStr | None = None
-    password: StrictStr | None = None
-
-
-def _last(items: list[dict[str, Any]]) -> dict[str, Any]:
-    # waitForStream: a non-streamed pull/push answers with its last progress object.
-    return items[-1]
 
 
 async def _api_errors(it: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
@@ -50,13 +32,13 @@ async def pull(request: Request) -> Response:
         req = decode(await request.body(), RegistryRequest, "PullRequest")
     except APIError as err:
         return error_response(err.status, err.message)
-    services: Services = request.app.state.services
+    svc = services(request)
     name = Name.parse(req.model or req.name or "")
     if not name.is_valid():
         return error_response(400, "invalid model name")
-    name = services.store.existing_name(name)
-    it = pull_model(services.store, name, insecure=bool(req.insecure), noprune=services.settings.noprune)
-    return await respond(request, _api_errors(it), req.stream is not False, _last)
+    name = svc.store.existing_name(name)
+    it = pull_model(svc.store, name, insecure=bool(req.insecure), noprune=svc.settings.noprune)
+    return await respond(request, _api_errors(it), req.stream is not False, last_item)
 
 
 async def push(request: Request) -> Response:
@@ -64,16 +46,16 @@ async def push(request: Request) -> Response:
         req = decode(await request.body(), RegistryRequest, "PushRequest")
     except APIError as err:
         return error_response(err.status, err.message)
-    services: Services = request.app.state.services
+    svc = services(request)
     raw = req.model or req.name
     if not raw:
         return error_response(400, "model is required")
     name = Name.parse(raw)
     if not name.is_valid():
         return error_response(400, "invalid model name")
-    name = services.store.existing_name(name)
-    it = push_model(services.store, name, insecure=bool(req.insecure))
-    return await respond(request, _api_errors(it), req.stream is not False, _last)
+    name = svc.store.existing_name(name)
+    it = push_model(svc.store, name, insecure=bool(req.insecure))
+    return await respond(request, _api_errors(it), req.stream is not False, last_item)
 
 
 routes: list[Route] = [

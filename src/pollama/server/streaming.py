@@ -19,8 +19,19 @@ from starlette.responses import Response, StreamingResponse
 
 from pollama.api.errors import APIError
 from pollama.api.jsonio import dumps, dumps_line
+from pollama.inference import Services
 
 log = logging.getLogger("pollama")
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def last_item(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ollama's ``waitForStream``: a non-streamed progress request answers with its last object."""
+    return items[-1]
 
 
 def json_response(obj: Any, status: int = 200) -> Response:

@@ -1,4 +1,4 @@
-"""Request bodies of ``/api/create``, ``/api/copy`` and ``/api/delete`` (``api.CreateRequest`` and friends).
+"""Request bodies of the model-lifecycle endpoints: create, copy, delete, pull and push.
 
 Strict types as Go decodes them: a wrong JSON type is a 400 with Go's message (see ``api.jsonio.decode``).
 """
@@ -52,3 +52,14 @@ class CopyRequest(_Wire):
 class DeleteRequest(_Wire):
     model: StrictStr = ""
     name: StrictStr = ""
+
+
+class RegistryRequest(_Wire):
+    """``api.PullRequest`` / ``api.PushRequest`` (username and password are accepted and ignored)."""
+
+    model: StrictStr | None = None
+    name: StrictStr | None = None
+    insecure: StrictBool | None = None
+    stream: StrictBool | None = None
+    username: StrictStr | None = None
+    password: StrictStr | None = None
