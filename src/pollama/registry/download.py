@@ -50,6 +50,7 @@ _STATE_WIDTH = 127  # state JSON is space-padded to this so each checkpoint over
 READ_TIMEOUT = 30.0  # a part that receives nothing for this long has stalled (Ollama's stall timeout)
 HASH_BLOCK = 4 << 20
 _HASH_MMAP = True
+SMALL_BLOB = 1 << 20  # fetched with httpx and hashed inline
 
 _T = TypeVar("_T")
 
@@ -149,7 +150,11 @@ class Download:
 
     async def run(self, client: RegistryClient, url: str) -> None:
         await self._prepare(client, url)
-        direct_url, same_host = await self._direct_url(client, url)
+        # A small blob (a config, a template) is one part, fetched by the probe for the direct URL, and hashed
+        # right here: no thread would have started before it is over.
+        small = self.total <= SMALL_BLOB
+        first = next((p for p in self.parts if p.completed < p.size), None)
+        direct_url, same_host = await self._direct_url(client, url, first if small else None)
         fd = os.open(self.partial, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             if os.fstat(fd).st_size != self.total:
@@ -157,8 +162,11 @@ class Download:
         finally:
             os.close(fd)
         stop = threading.Event()
-        hashing = asyncio.ensure_future(_in_thread(lambda: self._hash(stop), stop.set, f"hash {self.digest[7:19]}"))
-        hashing.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self._raw = not small  # what the probe didn't bring is a request on its pooled connection
+        hashing: asyncio.Future[str] | None = None
+        if not small:
+            hashing = asyncio.ensure_future(_in_thread(lambda: self._hash(stop), stop.set, f"hash {self.digest[7:19]}"))
+            hashing.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
             left = [p for p in self.parts if p.completed < p.size]
             todo: list[Coroutine[Any, Any, None]]
@@ -175,9 +183,10 @@ class Download:
             finally:
                 for f in fetches:  # one part failed (or we were cancelled): the others stop too
                     f.cancel()
-            got = await hashing
+            got = self._hash(stop) if hashing is None else await hashing
         finally:
-            hashing.cancel()
+            if hashing is not None:
+                hashing.cancel()
             stop.set()
             self._hash_wakeup.set()
         if got != self.digest:
@@ -284,18 +293,22 @@ class Download:
         with contextlib.suppress(FileNotFoundError):
             self.partial.unlink()
 
-    async def _direct_url(self, client: RegistryClient, url: str) -> tuple[str, bool]:
+    async def _direct_url(self, client: RegistryClient, url: str, part: Part | None = None) -> tuple[str, bool]:
         """Follow same-host redirects of the blob URL; stop at the first other host (a CDN's signed URL).
 
-        Only the first byte is asked for: the answer is a URL, not the blob.
+        Only the first byte is asked for: the answer is a URL, not the blob. Given a (small) ``part``, its
+        bytes are asked for instead, and kept when the registry serves them itself: one request less.
         """
         host = urlsplit(client.fix_url(url)).hostname
+        wanted = f"bytes={part.starts_at}-{part.stops_at - 1}" if part is not None else "bytes=0-0"
         for attempt in range(MAX_RETRIES):
             try:
                 current = url
                 for _ in range(11):
-                    resp = await client.request("GET", current, {"Range": "bytes=0-0"}, stream=True)
-                    await resp.aclose()
+                    resp = await client.request("GET", current, {"Range": wanted}, stream=True)
+                    if part is not None and resp.status_code in (200, 206):
+                        await self._keep_probe_body(resp, part)
+                    await _finish(resp)
                     if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                         nxt = urljoin(str(resp.request.url), resp.headers["location"])
                         if urlsplit(nxt).hostname != host:
@@ -312,6 +325,32 @@ class Download:
                 log.warning("failed to get direct URL; backing off and retrying: %s", e)
                 await asyncio.sleep(min((attempt + 1) ** 2 * 0.01, 10) * (random.random() + 0.5))
         raise AssertionError("unreachable")
+
+    async def _keep_probe_body(self, resp: httpx.Response, part: Part) -> None:
+        """Write the probe's body as ``part``'s bytes if it is exactly them; otherwise the part is fetched later."""
+        start = part.starts_at
+        if resp.status_code == 206:
+            if not resp.headers.get("content-range", "").startswith(f"bytes {start}-"):
+                return
+        elif start != 0:
+            return
+        try:
+            body = await resp.aread()
+        except httpx.HTTPError:
+            return
+        body = body[: part.stops_at - start]
+        if not body:
+            return
+        fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT, 0o644)
+        state_fd = os.open(self._state_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size != self.total:
+                os.ftruncate(fd, self.total)
+            os.pwrite(fd, body, start)
+            self._recorder(part, state_fd)(len(body))
+        finally:
+            os.close(state_fd)
+            os.close(fd)
 
     async def _fetch_parts_in_order(self, client: RegistryClient, url: str, same_host: bool, parts: list[Part]) -> None:
         for part in parts:
@@ -413,6 +452,18 @@ class Download:
             os.close(state_fd)
             os.close(fd)
             await resp.aclose()
+
+
+async def _finish(resp: httpx.Response) -> None:
+    """Close a response; a short body is read first so the connection goes back to the pool for the next
+    request (closing it unread costs a new connection)."""
+    try:
+        if int(resp.headers.get("content-length", "-1")) in range(0, 65537):
+            await resp.aread()
+    except (ValueError, httpx.HTTPError):
+        pass
+    finally:
+        await resp.aclose()
 
 
 def _is_loopback(url: str) -> bool:
