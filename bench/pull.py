@@ -50,11 +50,16 @@ def ensure_tool(binary: str, package: str) -> str:
     return path
 
 
+# One client for every request: building an httpx client loads a CA bundle (~20 ms), which a timed pull must
+# not include (curl's own start-up is a few milliseconds).
+_client = httpx.Client(timeout=None)
+
+
 def wait_http(url: str, ok: str | None = None, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            r = httpx.get(url, timeout=2)
+            r = _client.get(url, timeout=2)
             if r.status_code == 200 and (ok is None or r.text == ok):
                 return
         except httpx.HTTPError:
@@ -64,7 +69,7 @@ def wait_http(url: str, ok: str | None = None, timeout: float = 300) -> None:
 
 
 def stream_ndjson(url: str, body: dict[str, object]) -> list[dict[str, object]]:
-    with httpx.stream("POST", url, json=body, timeout=None) as r:
+    with _client.stream("POST", url, json=body) as r:
         lines = [json.loads(line) for line in r.iter_lines() if line]
     if r.status_code != 200 or lines[-1].get("status") != "success":
         raise RuntimeError(f"{url}: {r.status_code} {lines[-3:]}")
@@ -132,6 +137,7 @@ def main() -> None:
         stream_ndjson(f"{url}/api/pull", {"model": name, "insecure": True})
         delete_local()
         curl_rates, pollama_rates = [], []
+        load_before = os.getloadavg()
         for run in range(1, args.runs + 1):
             out = work / "curl.out"
             t0 = time.perf_counter()
@@ -156,6 +162,12 @@ def main() -> None:
         print(f"curl (blob only)          {c_med:8.1f} MB/s")
         print(f"pollama /api/pull (model) {p_med:8.1f} MB/s")
         print(f"ratio pollama/curl        {p_med / c_med:8.2f}   (target >= {TARGET_RATIO:.2f})")
+        ratios = [p / c for p, c in zip(pollama_rates, curl_rates, strict=True)]
+        print(
+            f"per-run ratios            {' '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f})"
+        )
+        load = "/".join(f"{x:.1f}" for x in load_before), "/".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"load average (1/5/15 min) {load[0]} before, {load[1]} after, on {os.cpu_count()} cores")
     finally:
         for p in reversed(procs):
             p.terminate()
