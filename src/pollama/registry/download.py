@@ -2,16 +2,18 @@
 
 Layout and sizing are Ollama's (``server/download.go``): the data goes to ``blobs/sha256-<hex>-partial`` and
 each part's state to ``…-partial-<N>`` as ``{"N","Offset","Size","Completed"}`` JSON, so a partial download
-left by Ollama resumes here and vice versa. Unlike Ollama, the state is checkpointed after every chunk (a
-fixed-width in-place write, atomic against a killed process) rather than when a part ends, so a server killed
-mid-pull refetches nothing it already wrote. The blob is hashed before it is renamed into place: a file named
-by a digest always has that digest. Concurrent pulls of one digest share one ``Download``; when the last
-waiter goes away the transfer stops and the partial stays for the next pull.
+left by Ollama resumes here and vice versa. Unlike Ollama, the state is checkpointed after every chunk written
+(at most 1 MiB; a fixed-width in-place write, atomic against a killed process) rather than when a part ends,
+so a server killed mid-pull refetches nothing it recorded. The blob is hashed before it is renamed into place:
+a file named by a digest always has that digest. Concurrent pulls of one digest share one ``Download``; when
+the last waiter goes away the transfer stops and the partial stays for the next pull.
 
 Speed: each part's body is moved by a thread of its own with :mod:`pollama.registry.rawhttp` (``splice`` or
 ``recv_into`` + ``pwrite``, no per-chunk Python objects), and a hashing thread follows the contiguous prefix of
-bytes on disk while the parts arrive, so the digest is known moments after the last byte. httpx still makes
-every other request, and the part GETs too when a proxy is configured or a response needs decoding.
+bytes on disk while the parts arrive, so the digest is known moments after the last byte. The parts run in
+parallel, except from a loopback registry, where they run in order so the hash never waits for a gap. httpx
+still makes every other request, and the part GETs too when a proxy is configured or a response needs
+decoding. A small blob comes with the request that resolves the direct URL.
 """
 
 from __future__ import annotations
@@ -49,8 +51,7 @@ PROGRESS_INTERVAL = 0.06
 _STATE_WIDTH = 127  # state JSON is space-padded to this so each checkpoint overwrites it in one pwrite
 READ_TIMEOUT = 30.0  # a part that receives nothing for this long has stalled (Ollama's stall timeout)
 HASH_BLOCK = 4 << 20
-_HASH_MMAP = True
-SMALL_BLOB = 1 << 20  # fetched with httpx and hashed inline
+SMALL_BLOB = 1 << 20  # brought by the direct-URL probe and hashed inline, no threads
 
 _T = TypeVar("_T")
 
@@ -197,42 +198,32 @@ class Download:
         self._remove_state_files()
 
     def _hash(self, stop: threading.Event) -> str:
-        """sha256 of the partial file, read in order as the contiguous prefix on disk grows (a thread)."""
+        """sha256 of the partial file, read in order as the contiguous prefix on disk grows (a thread).
+
+        Read through a read-only map: no copy out of the page cache (measured: a third less hashing lag than
+        ``preadv``). The file only ever has its full size while it is mapped; nothing truncates a partial.
+        """
         h = hashlib.sha256()
         if self.total == 0:
             return "sha256:" + h.hexdigest()
-        fd = os.open(self.partial, os.O_RDONLY)
-        try:
-            if _HASH_MMAP:
-                mm = mmap.mmap(fd, self.total, prot=mmap.PROT_READ)
-                view = memoryview(mm)
-            else:
-                buf = bytearray(HASH_BLOCK)
-                bview = memoryview(buf)
-            pos = 0
-            while pos < self.total:
-                self._hash_wakeup.clear()
-                end = self._watermark()
-                if end <= pos:
-                    if stop.is_set():
-                        raise rawhttp.Aborted()
-                    self._hash_wakeup.wait(0.05)
-                    continue
-                while pos < end:
-                    if _HASH_MMAP:
+        with open(self.partial, "rb") as f, mmap.mmap(f.fileno(), self.total, prot=mmap.PROT_READ) as mm:
+            view = memoryview(mm)
+            try:
+                pos = 0
+                while pos < self.total:
+                    self._hash_wakeup.clear()
+                    end = self._watermark()
+                    if end <= pos:
+                        if stop.is_set():
+                            raise rawhttp.Aborted()
+                        self._hash_wakeup.wait(0.05)
+                        continue
+                    while pos < end:
                         n = min(HASH_BLOCK, end - pos)
                         h.update(view[pos : pos + n])
-                    else:
-                        n = os.preadv(fd, [bview[: min(HASH_BLOCK, end - pos)]], pos)
-                        if n <= 0:
-                            raise OSError(f"{self.partial}: unexpected end of file")
-                        h.update(bview[:n])
-                    pos += n
-            if _HASH_MMAP:
+                        pos += n
+            finally:
                 view.release()
-                mm.close()
-        finally:
-            os.close(fd)
         return "sha256:" + h.hexdigest()
 
     async def _prepare(self, client: RegistryClient, url: str) -> None:
