@@ -16,7 +16,7 @@ from pollama.api.options import Options, apply
 from pollama.prompt.template import Template
 from pollama.store.gguf_info import read_gguf
 from pollama.store.model import Model
-from pollama.store.names import InvalidNameError, Name, parse_name
+from pollama.store.names import InvalidNameError, Name
 from pollama.store.store import Store
 
 DEFAULT_TEMPLATE = "{{ .Prompt }}"
@@ -96,7 +96,3 @@ def resolve(store: Store, model: str, *, missing: APIError | None = None) -> Mod
     if record is None or record.model_path is None:
         raise missing or not_found(model)
     return view(record)
-
-
-def display_name(model: str) -> str:
-    return parse_name(model).display_shortest()

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from pollama.api.errors import APIError
-from pollama.api.options import Options, apply, format_keep_alive, parse_keep_alive
+from pollama.api.options import Options, apply, parse_keep_alive
 
 
 def test_defaults_match_ollama() -> None:
@@ -48,12 +48,6 @@ def test_type_errors_are_500(values: dict[str, object], message: str) -> None:
     assert (info.value.status, info.value.message) == (500, message)
 
 
-def test_runner_key_changes_only_for_load_options() -> None:
-    base = Options()
-    assert apply(base, {"temperature": 0.1}).runner_key() == base.runner_key()
-    assert apply(base, {"num_ctx": 1024}).runner_key() != base.runner_key()
-
-
 @pytest.mark.parametrize(
     ("raw", "seconds"),
     [(None, None), (0, 0.0), (30, 30.0), (1.5, 1.5), ("5m", 300.0), ("0", 0.0), ("1h", 3600.0)],
@@ -80,9 +74,3 @@ def test_keep_alive_errors(raw: object, message: str) -> None:
     with pytest.raises(APIError) as info:
         parse_keep_alive(raw)
     assert (info.value.status, info.value.message) == (400, message)
-
-
-def test_format_keep_alive() -> None:
-    assert format_keep_alive(300) == "5m0s"
-    assert format_keep_alive(5400) == "1h30m0s"
-    assert format_keep_alive(math.inf) == "-1"

@@ -7,7 +7,6 @@ returns with status 500; unknown keys are ignored with a warning.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -16,9 +15,6 @@ from pollama.api.errors import APIError
 from pollama.config import FOREVER, DurationError, parse_go_duration
 
 log = logging.getLogger("pollama")
-
-# Options that decide how a runner is loaded; a difference forces a reload.
-RUNNER_OPTIONS = ("num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread")
 
 
 @dataclass
@@ -42,9 +38,6 @@ class Options:
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
     stop: list[str] = field(default_factory=list)
-
-    def runner_key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in RUNNER_OPTIONS)
 
 
 _FIELDS = {f.name: f for f in fields(Options)}
@@ -124,17 +117,3 @@ def parse_keep_alive(value: Any) -> float | None:
         return FOREVER if seconds < 0 else seconds
     kind = "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
     raise APIError(400, f"Unsupported type: '{kind}'")
-
-
-def format_keep_alive(seconds: float) -> str:
-    """Go's ``Duration.String`` of a keep-alive (``5m0s``), for logs and Modelfiles."""
-    if math.isinf(seconds):
-        return "-1"
-    whole = int(seconds)
-    h, rem = divmod(whole, 3600)
-    m, s = divmod(rem, 60)
-    if h:
-        return f"{h}h{m}m{s}s"
-    if m:
-        return f"{m}m{s}s"
-    return f"{s}s"
