@@ -100,6 +100,12 @@ class RangeGet:
         if self._aborted.is_set():
             raise Aborted()
 
+    def wait(self, gate: threading.Event) -> None:
+        """Block until ``gate`` is set (the response stays unread meanwhile) or the transfer is aborted."""
+        while not gate.wait(0.05):
+            self._check()
+        self._check()
+
     # ---- request and head ------------------------------------------------------------------------------
 
     def open(self) -> Head:
