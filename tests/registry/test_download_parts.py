@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pollama.registry.download import MAX_PART_SIZE, MIN_PART_SIZE, Part, part_sizes
+from pollama.registry.parts import MAX_PART_SIZE, MIN_PART_SIZE, Part, part_sizes
 from pollama.registry.push import manifest_for_push
 from pollama.store.manifest import Manifest
 

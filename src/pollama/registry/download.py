@@ -20,40 +20,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import ipaddress
 import json
 import logging
-import mmap
 import os
 import random
 import threading
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from pollama.registry import rawhttp
 from pollama.registry.client import RegistryClient, RegistryError, _ssl_context, new_http_client
+from pollama.registry.hashing import hash_growing_file
+from pollama.registry.parts import Part, part_sizes
 from pollama.registry.progress import progress
+from pollama.registry.transfer import direct_ok, finish, in_thread, is_loopback
 
 log = logging.getLogger("pollama.registry")
 
-NUM_PARTS = 16
-MIN_PART_SIZE = 100_000_000
-MAX_PART_SIZE = 1_000_000_000
 MAX_RETRIES = 6
 PROGRESS_INTERVAL = 0.06
-_STATE_WIDTH = 127  # state JSON is space-padded to this so each checkpoint overwrites it in one pwrite
 READ_TIMEOUT = 30.0  # a part that receives nothing for this long has stalled (Ollama's stall timeout)
-HASH_BLOCK = 4 << 20
 SMALL_BLOB = 1 << 20  # brought by the direct-URL probe and hashed inline, no threads
-
-_T = TypeVar("_T")
 
 
 class DigestMismatchError(RegistryError):
@@ -65,38 +56,6 @@ class DigestMismatchError(RegistryError):
 
 class _Stalled(Exception):
     pass
-
-
-@dataclass
-class Part:
-    n: int
-    offset: int
-    size: int
-    completed: int = 0
-
-    @property
-    def starts_at(self) -> int:
-        return self.offset + self.completed
-
-    @property
-    def stops_at(self) -> int:
-        return self.offset + self.size
-
-    def state(self) -> bytes:
-        text = json.dumps({"N": self.n, "Offset": self.offset, "Size": self.size, "Completed": self.completed})
-        return text.replace(" ", "").ljust(_STATE_WIDTH).encode() + b"\n"
-
-
-def part_sizes(total: int) -> list[tuple[int, int]]:
-    """``Prepare``: ``total/16`` clamped to [100 MB, 1000 MB]; the last part takes the rest."""
-    size = min(max(total // NUM_PARTS, MIN_PART_SIZE), MAX_PART_SIZE)
-    out = []
-    offset = 0
-    while offset < total:
-        n = min(size, total - offset)
-        out.append((offset, n))
-        offset += n
-    return out
 
 
 class Download:
@@ -166,12 +125,12 @@ class Download:
         self._raw = not small  # what the probe didn't bring is a request on its pooled connection
         hashing: asyncio.Future[str] | None = None
         if not small:
-            hashing = asyncio.ensure_future(_in_thread(lambda: self._hash(stop), stop.set, f"hash {self.digest[7:19]}"))
+            hashing = asyncio.ensure_future(in_thread(lambda: self._hash(stop), stop.set, f"hash {self.digest[7:19]}"))
             hashing.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
             left = [p for p in self.parts if p.completed < p.size]
             todo: list[Coroutine[Any, Any, None]]
-            if _is_loopback(direct_url):
+            if is_loopback(direct_url):
                 # Parallel parts beat per-connection limits of a network path; a loopback registry has none,
                 # and in-order bytes let the hash keep up with them (out of order, most of it waits for the
                 # first part and runs after the last byte). Same parts, same state files, one at a time.
@@ -198,33 +157,7 @@ class Download:
         self._remove_state_files()
 
     def _hash(self, stop: threading.Event) -> str:
-        """sha256 of the partial file, read in order as the contiguous prefix on disk grows (a thread).
-
-        Read through a read-only map: no copy out of the page cache (measured: a third less hashing lag than
-        ``preadv``). The file only ever has its full size while it is mapped; nothing truncates a partial.
-        """
-        h = hashlib.sha256()
-        if self.total == 0:
-            return "sha256:" + h.hexdigest()
-        with open(self.partial, "rb") as f, mmap.mmap(f.fileno(), self.total, prot=mmap.PROT_READ) as mm:
-            view = memoryview(mm)
-            try:
-                pos = 0
-                while pos < self.total:
-                    self._hash_wakeup.clear()
-                    end = self._watermark()
-                    if end <= pos:
-                        if stop.is_set():
-                            raise rawhttp.Aborted()
-                        self._hash_wakeup.wait(0.05)
-                        continue
-                    while pos < end:
-                        n = min(HASH_BLOCK, end - pos)
-                        h.update(view[pos : pos + n])
-                        pos += n
-            finally:
-                view.release()
-        return "sha256:" + h.hexdigest()
+        return hash_growing_file(self.partial, self.total, self._watermark, self._hash_wakeup, stop)
 
     async def _prepare(self, client: RegistryClient, url: str) -> None:
         self.parts = self._read_parts()
@@ -299,7 +232,7 @@ class Download:
                     resp = await client.request("GET", current, {"Range": wanted}, stream=True)
                     if part is not None and resp.status_code in (200, 206):
                         await self._keep_probe_body(resp, part)
-                    await _finish(resp)
+                    await finish(resp)
                     if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                         nxt = urljoin(str(resp.request.url), resp.headers["location"])
                         if urlsplit(nxt).hostname != host:
@@ -377,7 +310,7 @@ class Download:
         tries = 0
         while part.completed < part.size:
             try:
-                if self._raw and _direct_ok(client.fix_url(url)):
+                if self._raw and direct_ok(client.fix_url(url)):
                     try:
                         await self._fetch_range_raw(client, url, same_host, part, gate)
                     except rawhttp.Unsupported as e:
@@ -438,7 +371,7 @@ class Download:
                 os.close(fd)
 
         try:
-            await _in_thread(transfer, get.abort, f"part {part.n} of {self.digest[7:19]}")
+            await in_thread(transfer, get.abort, f"part {part.n} of {self.digest[7:19]}")
         except rawhttp.Timeout as e:
             raise _Stalled() from e
 
@@ -477,67 +410,6 @@ class Download:
             os.close(state_fd)
             os.close(fd)
             await resp.aclose()
-
-
-async def _finish(resp: httpx.Response) -> None:
-    """Close a response; a short body is read first so the connection goes back to the pool for the next
-    request (closing it unread costs a new connection)."""
-    try:
-        if int(resp.headers.get("content-length", "-1")) in range(0, 65537):
-            await resp.aread()
-    except (ValueError, httpx.HTTPError):
-        pass
-    finally:
-        await resp.aclose()
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _direct_ok(url: str) -> bool:
-    """Whether a part may be fetched on a connection of its own: http(s) and no proxy configured for it."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return False
-    proxies = urllib.request.getproxies_environment()
-    if parts.scheme not in proxies and "all" not in proxies:
-        return True
-    return bool(urllib.request.proxy_bypass(parts.netloc))
-
-
-async def _in_thread(fn: Callable[[], _T], abort: Callable[[], None], name: str) -> _T:
-    """``fn()`` in a thread of its own (not the shared executor: a big model has 16 parts); cancelling the
-    awaiting task calls ``abort()``, which must make ``fn`` return soon."""
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future[_T] = loop.create_future()
-
-    def deliver(set_outcome: Callable[[Any], None], value: Any) -> None:
-        if not fut.done():
-            set_outcome(value)
-
-    def target() -> None:
-        try:
-            result = fn()
-        except BaseException as e:
-            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
-                loop.call_soon_threadsafe(deliver, fut.set_exception, e)
-        else:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(deliver, fut.set_result, result)
-
-    threading.Thread(target=target, name=name, daemon=True).start()
-    try:
-        return await fut
-    except asyncio.CancelledError:
-        abort()
-        raise
 
 
 _active: dict[str, Download] = {}

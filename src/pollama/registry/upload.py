@@ -21,7 +21,8 @@ import httpx
 
 from pollama.registry.auth import go_query_encode
 from pollama.registry.client import NotFoundError, RegistryClient, RegistryError
-from pollama.registry.download import MAX_RETRIES, PROGRESS_INTERVAL, part_sizes
+from pollama.registry.download import MAX_RETRIES, PROGRESS_INTERVAL
+from pollama.registry.parts import part_sizes
 from pollama.registry.progress import progress
 from pollama.store.manifest import Layer
 from pollama.store.names import Name
