@@ -263,3 +263,30 @@ def test_pull_resumes_after_kill(own: Own, registry: Registry, proxy: CountingPr
     remaining = manifest.size - recorded
     assert remaining <= proxy.down < remaining + 16_000
     assert not list(big.parent.glob("*partial*"))
+
+
+def test_push_mounts_layers_from_the_model_they_came_from(
+    start_server: Callable[..., Server], tmp_path: Path, registry: Registry, proxy: CountingProxy
+) -> None:
+    server = start_server(OLLAMA_MODELS=str(tmp_path / "models"), HOME=str(tmp_path / "home"))
+    store = Store(tmp_path / "models")
+    base = f"{proxy.host}/mnt/base:v1"
+    derived = f"{proxy.host}/mnt/derived:v1"
+    store.copy(Name.parse(MODEL), Name.parse(base))
+    assert stream(server, "/api/push", {"model": base, "insecure": True})[1][-1] == {"status": "success"}
+    # A model created from the pushed one: its layers name it as their source ("from").
+    created = httpx.post(
+        server.url + "/api/create",
+        json={"model": derived, "from": base, "system": "Be brief.", "stream": False},
+        timeout=300,
+    )
+    assert created.json() == {"status": "success"}
+    weights = store.resolve(derived)
+    assert weights is not None and weights.manifest.layers[0].from_
+    proxy.reset()
+    code, lines = stream(server, "/api/push", {"model": derived, "insecure": True})
+    assert code == 200 and lines[-1] == {"status": "success"}
+    # The 253 MB of weights were mounted from mnt/base inside the registry, not sent again.
+    assert proxy.up < 1 * MB
+    head = httpx.head(f"{registry.url}/v2/mnt/derived/blobs/{weights.manifest.layers[0].digest}")
+    assert head.status_code == 200
