@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, StrictBool, StrictStr
 
-from pollama.api.types import Message, _Wire
+from pollama.api.types import Message, WireModel
 
 GO_TYPES_CREATE = {
     "files": "map[string]string",
@@ -21,7 +21,7 @@ GO_TYPES_CREATE = {
 }
 
 
-class CreateRequest(_Wire):
+class CreateRequest(WireModel):
     model: StrictStr = ""
     name: StrictStr = ""  # deprecated spelling of model
     stream: StrictBool | None = None
@@ -44,17 +44,17 @@ class CreateRequest(_Wire):
     info: dict[str, Any] | None = None
 
 
-class CopyRequest(_Wire):
+class CopyRequest(WireModel):
     source: StrictStr = ""
     destination: StrictStr = ""
 
 
-class DeleteRequest(_Wire):
+class DeleteRequest(WireModel):
     model: StrictStr = ""
     name: StrictStr = ""
 
 
-class RegistryRequest(_Wire):
+class RegistryRequest(WireModel):
     """``api.PullRequest`` / ``api.PushRequest`` (username and password are accepted and ignored)."""
 
     model: StrictStr | None = None

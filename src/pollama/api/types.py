@@ -13,22 +13,22 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 
-class _Wire(BaseModel):
+class WireModel(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
-class ToolCallFunction(_Wire):
+class ToolCallFunction(WireModel):
     index: StrictInt | None = None
     name: StrictStr = ""
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
-class ToolCall(_Wire):
+class ToolCall(WireModel):
     id: StrictStr | None = None
     function: ToolCallFunction = Field(default_factory=ToolCallFunction)
 
 
-class Message(_Wire):
+class Message(WireModel):
     role: StrictStr = ""
     content: StrictStr | None = ""
     thinking: StrictStr | None = None
@@ -43,7 +43,7 @@ class Message(_Wire):
         return value.lower()
 
 
-class _Inference(_Wire):
+class _Inference(WireModel):
     model: StrictStr | None = None
     stream: StrictBool | None = None
     format: Any = None
@@ -72,7 +72,7 @@ class ChatRequest(_Inference):
     tools: list[dict[str, Any]] | None = None
 
 
-class ShowRequest(_Wire):
+class ShowRequest(WireModel):
     model: StrictStr | None = None
     name: StrictStr | None = None
     system: StrictStr | None = None
