@@ -6,16 +6,17 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pollama.api.errors import APIError
-from pollama.api.types import ShowRequest, format_time
+from pollama.api.responses import format_time
+from pollama.api.types import ShowRequest
+from pollama.errors import BadRequest, ModelNotFound
 from pollama.modelfile.serialize import go_quoted, modelfile, parameter_lines
-from pollama.models import ModelView, view
+from pollama.models import view
 from pollama.store.gguf_info import GGUFError, model_info, read_gguf, tensors_json
 from pollama.store.model import Model
 from pollama.store.names import InvalidNameError, parse_name
 
 if TYPE_CHECKING:
-    from pollama.inference import Services
+    from pollama.services import Services
 
 log = logging.getLogger("pollama")
 
@@ -70,8 +71,8 @@ def tags(svc: Services) -> dict[str, Any]:
 def ps(svc: Services) -> dict[str, Any]:
     models: list[dict[str, Any]] = []
     for loaded in svc.scheduler.loaded():
-        mv = loaded.extra.get("model")
-        if not isinstance(mv, ModelView):
+        record = loaded.model
+        if record is None:
             continue
         info = loaded.runner.info
         size = int(info.model_bytes + info.kv_bytes)
@@ -81,8 +82,8 @@ def ps(svc: Services) -> dict[str, Any]:
                 "name": loaded.name,
                 "model": loaded.name,
                 "size": size,
-                "digest": mv.record.digest,
-                "details": details(mv.record, parent=False),
+                "digest": record.digest,
+                "details": details(record, parent=False),
                 "expires_at": format_time(expires),
                 "size_vram": 0,
                 "context_length": loaded.spec.num_ctx,
@@ -95,14 +96,14 @@ def ps(svc: Services) -> dict[str, Any]:
 def show(svc: Services, req: ShowRequest) -> dict[str, Any]:
     requested = req.model or req.name
     if not requested:
-        raise APIError(400, "model is required")
+        raise BadRequest("model is required")
     name = parse_name(requested)
     try:
         record = svc.store.resolve(requested)
     except InvalidNameError as err:
-        raise APIError(400, str(err)) from None
+        raise BadRequest(str(err)) from None
     if record is None:
-        raise APIError(404, f"model '{name.display_shortest()}' not found")
+        raise ModelNotFound(name.display_shortest())
     mv = view(record)
     system = req.system or record.system or ""
     params = dict(record.params)

@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pollama.api.errors import APIError, not_found
 from pollama.api.options import Options, apply
+from pollama.errors import ModelNotFound, Unsupported
 from pollama.prompt.template import Template
 from pollama.store.gguf_info import read_gguf
 from pollama.store.model import Model
@@ -39,17 +39,17 @@ class ModelView:
         return self.record.model_path
 
     def options(self, default_num_ctx: int, request: dict[str, Any] | None) -> Options:
-        opts = apply(apply(Options(num_ctx=default_num_ctx), self.record.params), request)
-        opts.num_ctx = max(4, opts.num_ctx)
+        opts = apply(apply(Options().with_num_ctx(default_num_ctx), self.record.params), request)
+        num_ctx = max(4, opts.runner.num_ctx)
         if self.n_ctx_train > 0:
-            opts.num_ctx = min(opts.num_ctx, self.n_ctx_train)
-        return opts
+            num_ctx = min(num_ctx, self.n_ctx_train)
+        return opts.with_num_ctx(num_ctx)
 
     def check(self, *needed: str) -> None:
         """Raise Ollama's capability error for the first capability the model lacks (besides completion)."""
         for cap in needed:
             if cap not in self.capabilities and cap != "completion":
-                raise APIError(400, f"{self.name} does not support {cap}")
+                raise Unsupported(f"{self.name} does not support {cap}")
 
 
 @lru_cache(maxsize=64)
@@ -87,12 +87,12 @@ def view(record: Model) -> ModelView:
     return ModelView(record, template, capabilities(record, template), n_ctx_train)
 
 
-def resolve(store: Store, model: str, *, missing: APIError | None = None) -> ModelView:
-    """Find ``model`` in the store, raising ``missing`` (default: Ollama's 404) when it is not there."""
+def resolve(store: Store, model: str) -> ModelView:
+    """Find ``model`` in the store (reads its manifest and GGUF header: call it off the event loop)."""
     try:
         record = store.resolve(model)
     except InvalidNameError:
-        raise missing or not_found(model) from None
+        raise ModelNotFound(model) from None
     if record is None or record.model_path is None:
-        raise missing or not_found(model)
+        raise ModelNotFound(model)
     return view(record)

@@ -2,8 +2,8 @@
 
 A request asks for a runner with ``acquire`` and gets a ``Lease``; it holds one of the runner's
 ``num_parallel`` slots until released. Requests waiting for a slot or a load count against
-``OLLAMA_MAX_QUEUE``; past it they get Ollama's 503. A runner whose process dies is dropped, so the next
-request loads it again.
+``OLLAMA_MAX_QUEUE``; past it they get ``ServerBusy``. A runner that stops is dropped, so the next request
+loads it again. Runners come from a ``Loader`` (``engines.base``), so any ``Runner`` implementation fits.
 """
 
 from __future__ import annotations
@@ -14,20 +14,19 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from pollama.api.errors import SERVER_BUSY, APIError
-from pollama.runner.client import LoadSpec, Runner
+from pollama.engines.base import Loader, LoadSpec, Runner
+from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.errors import ServerBusy
+from pollama.store.model import Model
 
 log = logging.getLogger("pollama")
 
 # Far enough ahead to read as "forever" (Ollama shows a date ~292 years out for a negative keep_alive).
 _FOREVER_SECONDS = 292 * 365 * 24 * 3600
-
-
-Loader = Callable[[LoadSpec], Awaitable[Runner]]
 
 
 @dataclass(eq=False)
@@ -45,7 +44,8 @@ class Loaded:
     timer: asyncio.TimerHandle | None = None
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     unloading: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
+    model: Model | None = None
+    """The stored model the runner was loaded for (what ``/api/ps`` describes)."""
 
     def expiry(self) -> float:
         """Unix time the model will unload: ``now + keep_alive`` while busy, the timer's deadline when idle."""
@@ -83,7 +83,7 @@ class Scheduler:
         self.max_loaded = max_loaded
         self.max_queue = max_queue
         self.default_keep_alive = default_keep_alive
-        self._loader: Loader = loader or Runner.start
+        self._loader: Loader = loader or LlamaCppRunner.start
         self._loaded: dict[str, Loaded] = {}
         self._loading: dict[str, asyncio.Task[Loaded]] = {}
         self._waiting = 0
@@ -93,10 +93,17 @@ class Scheduler:
     def loaded(self) -> list[Loaded]:
         return [entry for entry in self._loaded.values() if entry.runner.alive and not entry.unloading]
 
-    async def acquire(self, key: str, name: str, spec: LoadSpec, keep_alive: float | None) -> Lease:
-        """Wait for a slot on a runner for ``key`` loaded with ``spec``, loading or reloading as needed."""
+    async def acquire(
+        self, key: str, name: str, spec: LoadSpec, keep_alive: float | None, model: Model | None = None
+    ) -> Lease:
+        """Wait for a slot on a runner for ``key`` loaded with ``spec``, loading or reloading as needed.
+
+        Raises:
+            ServerBusy: ``max_queue`` requests are already waiting.
+            RunnerLoadFailed: the runner could not load the model.
+        """
         if self._waiting >= self.max_queue:
-            raise APIError(503, SERVER_BUSY)
+            raise ServerBusy()
         self._waiting += 1
         start = time.monotonic_ns()
         try:
@@ -106,7 +113,7 @@ class Scheduler:
             self._waiting -= 1
         if not entry.runner.alive or entry.unloading:
             entry.slots.release()
-            return await self.acquire(key, name, spec, keep_alive)
+            return await self.acquire(key, name, spec, keep_alive, model)
         entry.refs += 1
         entry.idle.clear()
         if entry.timer is not None:
@@ -114,6 +121,8 @@ class Scheduler:
             entry.timer = None
         if keep_alive is not None:
             entry.keep_alive = keep_alive
+        if entry.model is None:
+            entry.model = model
         return Lease(self, entry, time.monotonic_ns() - start)
 
     async def _runner_for(self, key: str, name: str, spec: LoadSpec) -> Loaded:

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from pollama.api.types import Think
 from pollama.prompt import (
     Message,
     Template,
@@ -77,7 +78,14 @@ def test_chat_prompt_cases(name: str, limit: int, msgs: list[Message], prompt: s
     before = [m.content for m in msgs]
     got, got_images = asyncio.run(
         chat_prompt_with_images(
-            LEGACY, msgs, None, num_ctx=limit, truncate=True, count_tokens=count_fields, think=False, image_tokens=768
+            LEGACY,
+            msgs,
+            None,
+            num_ctx=limit,
+            truncate=True,
+            count_tokens=count_fields,
+            think=Think(False),
+            image_tokens=768,
         )
     )
     assert got == prompt

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from runner_helpers import Loop
 
-from pollama.runner import LoadSpec, Runner
+from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.runner import LoadSpec
 
 
 def cache_dir() -> Path:
@@ -38,25 +39,25 @@ def aio() -> Iterator[Loop]:
     loop.loop.close()
 
 
-def _start(aio: Loop, spec: LoadSpec) -> Iterator[Runner]:
-    runner = aio.run(Runner.start(spec))
+def _start(aio: Loop, spec: LoadSpec) -> Iterator[LlamaCppRunner]:
+    runner = aio.run(LlamaCppRunner.start(spec))
     yield runner
     aio.run(runner.close())
 
 
 @pytest.fixture(scope="session")
-def runner(aio: Loop, gemma_path: str) -> Iterator[Runner]:
+def runner(aio: Loop, gemma_path: str) -> Iterator[LlamaCppRunner]:
     """Four sequences of 512 tokens: the configuration the server uses by default, scaled down."""
     yield from _start(aio, LoadSpec(model_path=gemma_path, num_ctx=512, num_parallel=4))
 
 
 @pytest.fixture(scope="session")
-def small_runner(aio: Loop, gemma_path: str) -> Iterator[Runner]:
+def small_runner(aio: Loop, gemma_path: str) -> Iterator[LlamaCppRunner]:
     """One sequence of 128 tokens, so context shifts come quickly."""
     yield from _start(aio, LoadSpec(model_path=gemma_path, num_ctx=128, num_parallel=1))
 
 
 @pytest.fixture
-def fresh_runner(aio: Loop, gemma_path: str) -> Iterator[Runner]:
+def fresh_runner(aio: Loop, gemma_path: str) -> Iterator[LlamaCppRunner]:
     """A runner of its own, for tests that need an empty cache or kill the process."""
     yield from _start(aio, LoadSpec(model_path=gemma_path, num_ctx=512, num_parallel=1))

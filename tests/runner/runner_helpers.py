@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from pollama.runner import Chunk, CompletionRequest, Done, Runner
+from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.runner import Chunk, CompletionRequest, Done
 
 T = TypeVar("T")
 
@@ -15,7 +16,7 @@ def chat(text: str) -> str:
     return f"<start_of_turn>user\n{text}<end_of_turn>\n<start_of_turn>model\n"
 
 
-async def collect(runner: Runner, req: CompletionRequest) -> tuple[list[str], Done]:
+async def collect(runner: LlamaCppRunner, req: CompletionRequest) -> tuple[list[str], Done]:
     chunks: list[str] = []
     async for item in runner.completion(req):
         if isinstance(item, Chunk):

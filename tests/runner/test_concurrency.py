@@ -7,7 +7,8 @@ import asyncio
 
 from runner_helpers import Loop, chat, collect
 
-from pollama.runner import Chunk, CompletionRequest, Runner, SamplingOptions
+from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.runner import Chunk, CompletionRequest, SamplingOptions
 
 GREEDY = SamplingOptions(temperature=0)
 # Prompts the (base) test model continues with confidence. Four sequences decoding together go through other
@@ -21,7 +22,7 @@ PROMPTS = [
 ]
 
 
-def test_concurrent_greedy_matches_serial(aio: Loop, runner: Runner) -> None:
+def test_concurrent_greedy_matches_serial(aio: Loop, runner: LlamaCppRunner) -> None:
     reqs = [CompletionRequest(prompt=q, sampling=GREEDY, num_predict=12) for q in PROMPTS]
     serial = ["".join(aio.run(collect(runner, r))[0]) for r in reqs]
 
@@ -32,7 +33,7 @@ def test_concurrent_greedy_matches_serial(aio: Loop, runner: Runner) -> None:
     assert aio.run(together()) == serial
 
 
-def test_closing_streams_frees_slots(aio: Loop, runner: Runner) -> None:
+def test_closing_streams_frees_slots(aio: Loop, runner: LlamaCppRunner) -> None:
     long = SamplingOptions(temperature=1.0, seed=7)
 
     async def scenario() -> str:
@@ -54,7 +55,7 @@ def test_closing_streams_frees_slots(aio: Loop, runner: Runner) -> None:
     assert aio.run(scenario(), timeout=120)
 
 
-def test_task_cancellation_cancels_the_request(aio: Loop, runner: Runner) -> None:
+def test_task_cancellation_cancels_the_request(aio: Loop, runner: LlamaCppRunner) -> None:
     async def consume() -> None:
         async for _ in runner.completion(CompletionRequest(prompt=chat("Count to a million."), sampling=GREEDY)):
             pass

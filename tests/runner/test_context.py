@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from runner_helpers import Loop, chat, collect
 
-from pollama.runner import CompletionRequest, Runner, RunnerError, SamplingOptions
-from pollama.runner.types import PROMPT_TOO_LONG_MESSAGE
+from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.errors import PromptTooLong
+from pollama.runner import CompletionRequest, SamplingOptions
 
 GREEDY = SamplingOptions(temperature=0)
 PROMPT_TOO_LONG = (
@@ -15,7 +16,7 @@ PROMPT_TOO_LONG = (
 )
 
 
-def test_prefix_reuse_gives_cold_output(aio: Loop, fresh_runner: Runner) -> None:
+def test_prefix_reuse_gives_cold_output(aio: Loop, fresh_runner: LlamaCppRunner) -> None:
     runner = fresh_runner
     first = chat("My name is Ada and I like chess. Remember that.")
     answer, done1 = aio.run(collect(runner, CompletionRequest(prompt=first, sampling=GREEDY, num_predict=16)))
@@ -35,7 +36,7 @@ def test_prefix_reuse_gives_cold_output(aio: Loop, fresh_runner: Runner) -> None
 COUNTING = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,"
 
 
-def test_context_shift_lets_generation_exceed_num_ctx(aio: Loop, small_runner: Runner) -> None:
+def test_context_shift_lets_generation_exceed_num_ctx(aio: Loop, small_runner: LlamaCppRunner) -> None:
     req = CompletionRequest(prompt=COUNTING, sampling=GREEDY, num_predict=150, shift=True)
     chunks, done = aio.run(collect(small_runner, req))
     assert done.done_reason == "length", "".join(chunks)
@@ -43,29 +44,28 @@ def test_context_shift_lets_generation_exceed_num_ctx(aio: Loop, small_runner: R
     assert done.prompt_eval_count + done.eval_count > small_runner.spec.num_ctx
 
 
-def test_without_shift_a_full_context_ends_with_length(aio: Loop, small_runner: Runner) -> None:
+def test_without_shift_a_full_context_ends_with_length(aio: Loop, small_runner: LlamaCppRunner) -> None:
     req = CompletionRequest(prompt=COUNTING, sampling=GREEDY, num_predict=200, shift=False)
     chunks, done = aio.run(collect(small_runner, req))
     assert done.done_reason == "length", "".join(chunks)
     assert done.prompt_eval_count + done.eval_count == small_runner.spec.num_ctx
 
 
-def test_num_predict_minus_two_fills_the_context(aio: Loop, small_runner: Runner) -> None:
+def test_num_predict_minus_two_fills_the_context(aio: Loop, small_runner: LlamaCppRunner) -> None:
     chunks, done = aio.run(collect(small_runner, CompletionRequest(prompt=COUNTING, sampling=GREEDY, num_predict=-2)))
     assert done.done_reason == "length", "".join(chunks)
     assert done.prompt_eval_count + done.eval_count == small_runner.spec.num_ctx
 
 
-def test_long_prompt_without_shift_is_rejected(aio: Loop, small_runner: Runner) -> None:
+def test_long_prompt_without_shift_is_rejected(aio: Loop, small_runner: LlamaCppRunner) -> None:
     prompt = " ".join(str(i) for i in range(400))
-    with pytest.raises(RunnerError) as exc:
+    with pytest.raises(PromptTooLong) as exc:
         aio.run(collect(small_runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=4, shift=False)))
-    assert exc.value.status == 400
-    assert exc.value.message == PROMPT_TOO_LONG == PROMPT_TOO_LONG_MESSAGE
+    assert exc.value.message == PROMPT_TOO_LONG
     assert small_runner.alive
 
 
-def test_long_prompt_with_shift_is_truncated(aio: Loop, small_runner: Runner) -> None:
+def test_long_prompt_with_shift_is_truncated(aio: Loop, small_runner: LlamaCppRunner) -> None:
     prompt = " ".join(str(i) for i in range(400))
     _, done = aio.run(collect(small_runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=4)))
     n_ctx = small_runner.spec.num_ctx

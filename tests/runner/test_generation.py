@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from runner_helpers import Loop, chat, collect
 
-from pollama.runner import CompletionRequest, Runner, SamplingOptions
+from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.runner import CompletionRequest, SamplingOptions
 
 GREEDY = SamplingOptions(temperature=0)
 
 
-def test_greedy_output_is_deterministic(aio: Loop, runner: Runner) -> None:
+def test_greedy_output_is_deterministic(aio: Loop, runner: LlamaCppRunner) -> None:
     req = CompletionRequest(prompt=chat("Name three colors."), sampling=GREEDY, num_predict=24)
     a, done_a = aio.run(collect(runner, req))
     b, done_b = aio.run(collect(runner, req))
@@ -19,7 +20,7 @@ def test_greedy_output_is_deterministic(aio: Loop, runner: Runner) -> None:
     assert done_a.done_reason in ("stop", "length")
 
 
-def test_same_seed_same_text_different_seed_different_text(aio: Loop, runner: Runner) -> None:
+def test_same_seed_same_text_different_seed_different_text(aio: Loop, runner: LlamaCppRunner) -> None:
     def req(seed: int) -> CompletionRequest:
         opts = SamplingOptions(temperature=1.0, top_k=0, top_p=1.0, seed=seed)
         return CompletionRequest(prompt=chat("Write a short poem about the sea."), sampling=opts, num_predict=24)
@@ -31,7 +32,7 @@ def test_same_seed_same_text_different_seed_different_text(aio: Loop, runner: Ru
     assert first != other
 
 
-def test_num_predict_limits_generation(aio: Loop, runner: Runner) -> None:
+def test_num_predict_limits_generation(aio: Loop, runner: LlamaCppRunner) -> None:
     prompt = chat("Tell me a long story about a dragon.")
     chunks, done = aio.run(collect(runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=5)))
     prompt_tokens = aio.run(runner.tokenize(prompt, add_special=True))
@@ -44,7 +45,7 @@ def test_num_predict_limits_generation(aio: Loop, runner: Runner) -> None:
     assert done.prompt_eval_duration > 0 and done.eval_duration > 0
 
 
-def test_stop_string_is_never_emitted(aio: Loop, runner: Runner) -> None:
+def test_stop_string_is_never_emitted(aio: Loop, runner: LlamaCppRunner) -> None:
     prompt = "Monday, Tuesday, Wednesday,"
     full = "".join(aio.run(collect(runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=40)))[0])
     words = full.split()
@@ -58,7 +59,7 @@ def test_stop_string_is_never_emitted(aio: Loop, runner: Runner) -> None:
     assert text == full[: full.index(stop)]
 
 
-def test_utf8_chunks_are_whole_characters(aio: Loop, runner: Runner) -> None:
+def test_utf8_chunks_are_whole_characters(aio: Loop, runner: LlamaCppRunner) -> None:
     prompt = "中文：北京是中国的首都。上海是"
     chunks, _ = aio.run(collect(runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=32)))
     text = "".join(chunks)
@@ -68,7 +69,7 @@ def test_utf8_chunks_are_whole_characters(aio: Loop, runner: Runner) -> None:
         chunk.encode("utf-8")
 
 
-def test_tokenize_detokenize_round_trip(aio: Loop, runner: Runner) -> None:
+def test_tokenize_detokenize_round_trip(aio: Loop, runner: LlamaCppRunner) -> None:
     plain = aio.run(runner.tokenize("Hello, world! 你好"))
     special = aio.run(runner.tokenize("Hello, world! 你好", add_special=True))
     assert special[1:] == plain and len(special) == len(plain) + 1
@@ -77,7 +78,7 @@ def test_tokenize_detokenize_round_trip(aio: Loop, runner: Runner) -> None:
     assert aio.run(runner.detokenize(turn)) == "<start_of_turn>user"
 
 
-def test_grammar_constrains_output_and_eog_ends_with_stop(aio: Loop, runner: Runner) -> None:
+def test_grammar_constrains_output_and_eog_ends_with_stop(aio: Loop, runner: LlamaCppRunner) -> None:
     # The test model is the base (not instruction-tuned) gemma3, which rarely ends a turn by itself; a grammar
     # that only allows "yes" or "no" forces the end-of-turn token right after.
     req = CompletionRequest(
@@ -95,14 +96,14 @@ def test_grammar_constrains_output_and_eog_ends_with_stop(aio: Loop, runner: Run
     assert done.eval_count == len(generated) + 1
 
 
-def test_info(runner: Runner) -> None:
+def test_info(runner: LlamaCppRunner) -> None:
     info = runner.info
     assert info.n_ctx_train >= 512 and info.n_vocab > 1000
     assert info.model_bytes > 100_000_000 and info.kv_bytes > 0
     assert runner.alive and runner.pid > 0
 
 
-def test_a_token_repeated_more_than_30_times_stops_generation(aio: Loop, runner: Runner) -> None:
+def test_a_token_repeated_more_than_30_times_stops_generation(aio: Loop, runner: LlamaCppRunner) -> None:
     req = CompletionRequest(prompt="a a a a a a a a a a a a a a a a", sampling=GREEDY, num_predict=100)
     chunks, done = aio.run(collect(runner, req))
     assert done.done_reason == "stop"
@@ -110,7 +111,7 @@ def test_a_token_repeated_more_than_30_times_stops_generation(aio: Loop, runner:
     assert done.eval_count == 32
 
 
-def test_tokenize_is_served_during_generation(aio: Loop, runner: Runner) -> None:
+def test_tokenize_is_served_during_generation(aio: Loop, runner: LlamaCppRunner) -> None:
     async def scenario() -> tuple[list[int], str]:
         stream = runner.completion(CompletionRequest(prompt="1, 2, 3,", sampling=GREEDY, num_predict=64))
         await anext(stream)
@@ -123,7 +124,7 @@ def test_tokenize_is_served_during_generation(aio: Loop, runner: Runner) -> None
     assert tokens and text == "hello world"
 
 
-def test_num_predict_zero_generates_nothing(aio: Loop, runner: Runner) -> None:
+def test_num_predict_zero_generates_nothing(aio: Loop, runner: LlamaCppRunner) -> None:
     chunks, done = aio.run(collect(runner, CompletionRequest(prompt="Hello", sampling=GREEDY, num_predict=0)))
     assert chunks == [] and done.eval_count == 0 and done.done_reason == "length"
     assert done.context == aio.run(runner.tokenize("Hello", add_special=True))

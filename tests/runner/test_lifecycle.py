@@ -1,4 +1,4 @@
-"""Runner process lifecycle: load failures, sudden death mid-generation, close."""
+"""LlamaCppRunner process lifecycle: load failures, sudden death mid-generation, close."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from collections.abc import Callable
 import pytest
 from runner_helpers import Loop, chat
 
-from pollama.runner import Chunk, CompletionRequest, LoadSpec, Runner, RunnerLoadError, RunnerStoppedError
+from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.errors import RunnerLoadFailed, RunnerStopped
+from pollama.runner import Chunk, CompletionRequest, LoadSpec
 
 STOPPED = (
     "model runner has unexpectedly stopped, this may be due to resource limitations or an internal error, "
@@ -22,25 +24,25 @@ def test_load_failure_reports_runner_stderr(aio: Loop, tmp_path: os.PathLike[str
     bogus = os.path.join(tmp_path, "not-a-model.gguf")
     with open(bogus, "wb") as f:
         f.write(b"this is not a gguf file")
-    with pytest.raises(RunnerLoadError) as exc:
-        aio.run(Runner.start(LoadSpec(model_path=bogus, num_ctx=256, num_parallel=1)))
+    with pytest.raises(RunnerLoadFailed) as exc:
+        aio.run(LlamaCppRunner.start(LoadSpec(model_path=bogus, num_ctx=256, num_parallel=1)))
     assert "error loading model" in exc.value.message
 
 
-def test_sigkill_mid_generation_stops_requests_and_fires_exit_callback(aio: Loop, fresh_runner: Runner) -> None:
+def test_sigkill_mid_generation_stops_requests_and_fires_exit_callback(aio: Loop, fresh_runner: LlamaCppRunner) -> None:
     runner = fresh_runner
-    exited: list[Runner] = []
+    exited: list[LlamaCppRunner] = []
     runner.add_exit_callback(exited.append)
 
     async def scenario() -> None:
         stream = runner.completion(CompletionRequest(prompt=chat("Tell me a long story.")))
         assert isinstance(await anext(stream), Chunk)
         os.kill(runner.pid, signal.SIGKILL)
-        with pytest.raises(RunnerStoppedError) as exc:
+        with pytest.raises(RunnerStopped) as exc:
             async for _ in stream:
                 pass
-        assert exc.value.message == STOPPED and exc.value.status == 500
-        with pytest.raises(RunnerStoppedError):
+        assert exc.value.message == STOPPED
+        with pytest.raises(RunnerStopped):
             await runner.tokenize("hi")
 
     aio.run(scenario(), timeout=60)
@@ -49,9 +51,9 @@ def test_sigkill_mid_generation_stops_requests_and_fires_exit_callback(aio: Loop
     assert not runner.alive
 
 
-def test_close_stops_the_process_and_fires_exit_callback_once(aio: Loop, fresh_runner: Runner) -> None:
+def test_close_stops_the_process_and_fires_exit_callback_once(aio: Loop, fresh_runner: LlamaCppRunner) -> None:
     runner = fresh_runner
-    calls: list[Runner] = []
+    calls: list[LlamaCppRunner] = []
     runner.add_exit_callback(calls.append)
     aio.run(runner.close())
     aio.run(runner.close())

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from pollama.api.errors import APIError
 from pollama.api.jsonio import decode, dumps
-from pollama.api.types import GO_TYPES_CHAT, ChatRequest, GenerateRequest, created_at
+from pollama.api.responses import created_at
+from pollama.api.types import GO_TYPES_CHAT, ChatRequest, GenerateRequest
+from pollama.errors import BadRequest
 
 
 def _err(
     body: bytes, model: type = GenerateRequest, name: str = "GenerateRequest", types: dict[str, str] | None = None
 ) -> str:
-    with pytest.raises(APIError) as info:
+    with pytest.raises(BadRequest) as info:
         decode(body, model, name, types)
-    assert info.value.status == 400
     return info.value.message
 
 

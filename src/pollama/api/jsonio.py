@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from pollama.api.errors import APIError
+from pollama.errors import BadRequest
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -92,20 +92,20 @@ def _go_quote_char(ch: str) -> str:
 def decode(body: bytes, model: type[T], go_name: str, go_types: dict[str, str] | None = None) -> T:
     """Decode a request body the way gin's ``ShouldBindJSON`` does, raising Ollama's 400 errors."""
     if not body.strip():
-        raise APIError(400, "missing request body")
+        raise BadRequest("missing request body")
     text = body.decode("utf-8", errors="replace")
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
-        raise APIError(400, _go_syntax_error(text, err)) from None
+        raise BadRequest(_go_syntax_error(text, err)) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise APIError(400, f"json: cannot unmarshal {_json_type(raw)} into Go value of type api.{go_name}")
+        raise BadRequest(f"json: cannot unmarshal {_json_type(raw)} into Go value of type api.{go_name}")
     try:
         return model.model_validate(raw)
     except ValidationError as err:
-        raise APIError(400, _go_type_error(err, raw, go_name, go_types or {})) from None
+        raise BadRequest(_go_type_error(err, raw, go_name, go_types or {})) from None
 
 
 def _go_type_error(err: ValidationError, raw: dict[str, Any], go_name: str, go_types: dict[str, str]) -> str:

@@ -1,16 +1,18 @@
-"""Native wire models: the request bodies of ``/api/*`` and the response objects, with Ollama's field names.
+"""Native request bodies of ``/api/generate``, ``/api/chat`` and ``/api/show``, with Ollama's field names, and
+the request values they carry (messages, tool calls, ``think``).
 
 Requests are pydantic models in strict mode (Go's decoder does not coerce types) where ``null`` means "absent".
-Responses are built as ordered dicts because Ollama's field order and ``omitempty`` rules are part of the wire
-format; the builders below are the one place that knows them.
+Responses live in ``api.responses``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from pollama.errors import BadRequest
 
 
 class WireModel(BaseModel):
@@ -91,112 +93,37 @@ GO_TYPES_CHAT = {
 }
 
 
-def created_at(now: datetime | None = None) -> str:
-    """RFC 3339 with nanosecond precision and trailing zeros trimmed, as Go's ``time.Time`` marshals UTC."""
-    t = (now or datetime.now(UTC)).astimezone(UTC)
-    base = t.strftime("%Y-%m-%dT%H:%M:%S")
-    if t.microsecond:
-        base += "." + f"{t.microsecond:06d}".rstrip("0")
-    return base + "Z"
+THINK_LEVELS = ("high", "medium", "low", "max")
 
 
-def format_time(t: datetime) -> str:
-    """RFC 3339 with the local offset, as Go marshals a ``time.Time`` read from the file system."""
-    local = t.astimezone()
-    base = local.strftime("%Y-%m-%dT%H:%M:%S")
-    frac = f"{local.microsecond:06d}".rstrip("0")
-    if frac:
-        base += "." + frac
-    offset = local.strftime("%z")
-    if offset in ("+0000", "-0000"):
-        return base + "Z"
-    return base + offset[:3] + ":" + offset[3:]
+@dataclass(frozen=True, slots=True)
+class Think:
+    """A request's ``think``: absent, a bool, or a level (Go's ``api.ThinkValue``)."""
 
+    value: bool | str | None = None
 
-def _metrics(out: dict[str, Any], m: Metrics | None) -> None:
-    if m is None:
-        return
-    for key in ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration", "eval_count"):
-        value = getattr(m, key)
-        if value:
-            out[key] = value
-    if m.eval_duration:
-        out["eval_duration"] = m.eval_duration
+    @classmethod
+    def parse(cls, raw: Any) -> Think:
+        if raw is None or isinstance(raw, bool):
+            return cls(raw)
+        if isinstance(raw, str):
+            if raw in THINK_LEVELS:
+                return cls(raw)
+            raise BadRequest(f'invalid think value: "{raw}" (must be "high", "medium", "low", "max", true, or false)')
+        raise BadRequest('think must be a boolean or string ("high", "medium", "low", "max", true, or false)')
 
+    @property
+    def enabled(self) -> bool:
+        """``Bool()``: true for true and for every level."""
+        return bool(self.value)
 
-class Metrics:
-    __slots__ = (
-        "eval_count",
-        "eval_duration",
-        "load_duration",
-        "prompt_eval_count",
-        "prompt_eval_duration",
-        "total_duration",
-    )
+    @property
+    def level(self) -> str:
+        """``String()``: the level, ``medium`` for true, empty for false or absent."""
+        if isinstance(self.value, str):
+            return self.value
+        return "medium" if self.value else ""
 
-    def __init__(
-        self,
-        total_duration: int = 0,
-        load_duration: int = 0,
-        prompt_eval_count: int = 0,
-        prompt_eval_duration: int = 0,
-        eval_count: int = 0,
-        eval_duration: int = 0,
-    ) -> None:
-        self.total_duration = total_duration
-        self.load_duration = load_duration
-        self.prompt_eval_count = prompt_eval_count
-        self.prompt_eval_duration = prompt_eval_duration
-        self.eval_count = eval_count
-        self.eval_duration = eval_duration
-
-
-def generate_response(
-    model: str,
-    response: str,
-    *,
-    done: bool,
-    thinking: str = "",
-    done_reason: str = "",
-    context: list[int] | None = None,
-    metrics: Metrics | None = None,
-    debug_info: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"model": model, "created_at": created_at(), "response": response}
-    if thinking:
-        out["thinking"] = thinking
-    out["done"] = done
-    if done_reason:
-        out["done_reason"] = done_reason
-    if context:
-        out["context"] = context
-    _metrics(out, metrics)
-    if debug_info is not None:
-        out["_debug_info"] = debug_info
-    return out
-
-
-def chat_response(
-    model: str,
-    content: str,
-    *,
-    done: bool,
-    role: str = "assistant",
-    thinking: str = "",
-    tool_calls: list[dict[str, Any]] | None = None,
-    done_reason: str = "",
-    metrics: Metrics | None = None,
-    debug_info: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": role, "content": content}
-    if thinking:
-        message["thinking"] = thinking
-    if tool_calls:
-        message["tool_calls"] = tool_calls
-    out: dict[str, Any] = {"model": model, "created_at": created_at(), "message": message, "done": done}
-    if done_reason:
-        out["done_reason"] = done_reason
-    if debug_info is not None:
-        out["_debug_info"] = debug_info
-    _metrics(out, metrics)
-    return out
+    @property
+    def is_set(self) -> bool:
+        return self.value is not None

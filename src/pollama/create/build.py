@@ -15,15 +15,15 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from pollama.api.errors import APIError
 from pollama.api.lifecycle import CreateRequest
 from pollama.api.options import Options, apply
+from pollama.api.responses import Progress
 from pollama.create import layers
 from pollama.create.quantize import UNQUANTIZED, check_type, quantize_layer
 from pollama.create.sources import from_files, from_model
+from pollama.errors import BadRequest, Failed, PollamaError
 from pollama.prompt.gotemplate.errors import TemplateError
 from pollama.prompt.template import Template
-from pollama.registry.client import RegistryError
 from pollama.registry.pull import pull
 from pollama.store.gguf_info import human_number
 from pollama.store.gojson import go_encode
@@ -42,11 +42,11 @@ from pollama.store.names import Name
 from pollama.store.store import Store
 
 if TYPE_CHECKING:
-    from pollama.inference import Services
+    from pollama.services import Services
 
 log = logging.getLogger("pollama.create")
 
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[Progress], None]
 
 
 def valid_path(p: str) -> bool:
@@ -60,16 +60,16 @@ def _validate(store: Store, req: CreateRequest) -> Name:
     for mapping in (req.files, req.draft_files):
         for path, digest in (mapping or {}).items():
             if not valid_path(path):
-                raise APIError(400, "file path must be relative")
+                raise BadRequest("file path must be relative")
             if not digest:
-                raise APIError(400, "invalid digest format")
+                raise BadRequest("invalid digest format")
     if req.draft_quantize and not req.draft_files:
-        raise APIError(400, "--draft-quantize requires a DRAFT model")
+        raise BadRequest("--draft-quantize requires a DRAFT model")
     if any(not d for d in (req.adapters or {}).values()):
-        raise APIError(400, "invalid digest format")
+        raise BadRequest("invalid digest format")
     name = Name.parse(req.model or req.name)
     if not name.is_valid():
-        raise APIError(400, "invalid model name")
+        raise BadRequest("invalid model name")
     return store.existing_name(name)
 
 
@@ -82,15 +82,15 @@ def _apply_info(info: dict[str, Any], cfg: dict[str, Any]) -> None:
     def text(key: str) -> str:
         v = info.get(key, "")
         if not isinstance(v, str):
-            raise APIError(400, f"info field {key!r} must be a string".replace("'", '"'))
+            raise BadRequest(f"info field {key!r} must be a string".replace("'", '"'))
         return v
 
     def number(key: str) -> int:
         v = info.get(key, 0)
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise APIError(400, f'info field "{key}" must be a number')
+            raise BadRequest(f'info field "{key}" must be a number')
         if v < 0 or int(v) != v or v > 2**63 - 1:
-            raise APIError(400, f'info field "{key}" must be a non-negative integer')
+            raise BadRequest(f'info field "{key}" must be a non-negative integer')
         return int(v)
 
     cfg["model_family"] = text("model_family")
@@ -110,7 +110,7 @@ def _licenses(value: Any) -> list[str]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
     kind = "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "number"
-    raise APIError(500, f"json: cannot unmarshal {kind} into Go value of type []string")
+    raise Failed(f"json: cannot unmarshal {kind} into Go value of type []string")
 
 
 def _params_layer(store: Store, built: list[layers.NewLayer], params: dict[str, Any]) -> list[layers.NewLayer]:
@@ -150,7 +150,7 @@ def _create_model(
             if quant_type:
                 want = check_type(quant_type)
                 if ft not in UNQUANTIZED:
-                    raise APIError(500, "quantization is only supported for F16, BF16 and F32 models")
+                    raise Failed("quantization is only supported for F16, BF16 and F32 models")
                 if ft != want:
                     nl = quantize_layer(store, nl, quant_type, emit)
             info = nl.gguf
@@ -167,7 +167,7 @@ def _create_model(
         try:
             Template.parse(req.template)
         except TemplateError as err:
-            raise APIError(400, f"template error: {err}") from None
+            raise BadRequest(f"template error: {err}") from None
         built.append(layers.from_bytes(store, req.template.encode(), MEDIA_TYPE_TEMPLATE))
     if req.system:
         built = layers.drop(store, built, MEDIA_TYPE_SYSTEM)
@@ -191,8 +191,8 @@ def _create_model(
             unique.append(nl)
     for nl in unique:
         if nl.status:
-            emit({"status": nl.status})
-    emit({"status": "writing manifest"})
+            emit(Progress(nl.status))
+    emit(Progress("writing manifest"))
     store.write_manifest(name, Manifest.build(config_layer.layer, [nl.layer for nl in unique]))
 
 
@@ -200,12 +200,12 @@ def _validate_parameters(params: dict[str, Any] | None) -> None:
     # A value of the wrong type would make every later request on the model fail; refuse it now.
     try:
         apply(Options(), params)
-    except APIError as err:
-        raise APIError(400, err.message) from None
+    except PollamaError as err:
+        raise BadRequest(err.message) from None
 
 
 def run(store: Store, req: CreateRequest, emit: Emit, *, noprune: bool) -> None:
-    """The whole create, synchronously; progress through ``emit``; errors as APIError."""
+    """The whole create, synchronously; progress through ``emit``; errors as ``PollamaError``."""
     name = _validate(store, req)
     _validate_parameters(req.parameters)
     old = store.load(name)
@@ -218,9 +218,9 @@ def run(store: Store, req: CreateRequest, emit: Emit, *, noprune: bool) -> None:
     elif req.files is not None:
         base = from_files(store, req.files, emit, adapter=False)
     else:
-        raise APIError(400, "neither 'from' or 'files' was specified")
+        raise BadRequest("neither 'from' or 'files' was specified")
     if req.draft_files:
-        raise APIError(400, "DRAFT models are not supported by pollama")
+        raise BadRequest("DRAFT models are not supported by pollama")
     if req.adapters is not None:
         base += from_files(store, req.adapters, emit, adapter=True)
     if req.info is not None:
@@ -234,10 +234,10 @@ def run(store: Store, req: CreateRequest, emit: Emit, *, noprune: bool) -> None:
             in_use |= manifest.digests()
         for digest in old.manifest.digests() - in_use:
             store.blobs.remove(digest)
-    emit({"status": "success"})
+    emit(Progress("success"))
 
 
-async def _pull_missing_base(svc: Services, from_: str) -> AsyncIterator[dict[str, Any]]:
+async def _pull_missing_base(svc: Services, from_: str) -> AsyncIterator[Progress]:
     """Ollama pulls a ``from`` model that is not in the store before creating on top of it."""
     if not from_:
         return
@@ -246,28 +246,28 @@ async def _pull_missing_base(svc: Services, from_: str) -> AsyncIterator[dict[st
         return
     try:
         async for item in pull(svc.store, name, noprune=svc.settings.noprune):
-            if item.get("status") != "success":
+            if item.status != "success":
                 yield item
-    except (RegistryError, OSError) as err:
-        raise APIError(500, str(err)) from err
+    except OSError as err:
+        raise Failed(str(err)) from err
 
 
-async def create(svc: Services, req: CreateRequest) -> AsyncIterator[dict[str, Any]]:
-    """Progress objects of one create; an APIError before the first one becomes the response status."""
+async def create(svc: Services, req: CreateRequest) -> AsyncIterator[Progress]:
+    """Progress objects of one create; a ``PollamaError`` before the first one becomes the response status."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
-    def emit(item: dict[str, Any]) -> None:
+    def emit(item: Progress) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
 
     def work() -> None:
         try:
             run(svc.store, req, emit, noprune=svc.settings.noprune)
-        except APIError as err:
+        except PollamaError as err:
             loop.call_soon_threadsafe(queue.put_nowait, ("error", err))
         except Exception as err:
             log.exception("create failed")
-            loop.call_soon_threadsafe(queue.put_nowait, ("error", APIError(500, str(err))))
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", Failed(str(err))))
         else:
             loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
 

@@ -9,29 +9,29 @@ import queue
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
-from pollama.api.errors import APIError
 from pollama.api.lifecycle import CopyRequest, DeleteRequest
+from pollama.errors import BadRequest, ModelNotFound, NotFound
 from pollama.store.blobs import BlobRef, Blobs, is_valid_digest
 from pollama.store.names import Name
 
 if TYPE_CHECKING:
-    from pollama.inference import Services
+    from pollama.services import Services
 
 
 def copy_model(svc: Services, req: CopyRequest) -> None:
     """Copy only the manifest; blobs are shared."""
     src = Name.parse(req.source)
     if not src.is_valid():
-        raise APIError(400, f'source "{req.source}" is invalid')
+        raise BadRequest(f'source "{req.source}" is invalid')
     src = svc.store.existing_name(src)
     dst = Name.parse(req.destination)
     if not dst.is_valid():
-        raise APIError(400, f'destination "{req.destination}" is invalid')
+        raise BadRequest(f'destination "{req.destination}" is invalid')
     dst = svc.store.existing_name(dst)
     try:
         svc.store.copy(src, dst)
     except FileNotFoundError:
-        raise APIError(404, f'model "{req.source}" not found') from None
+        raise ModelNotFound(req.source, f'model "{req.source}" not found') from None
 
 
 async def delete_model(svc: Services, req: DeleteRequest) -> None:
@@ -39,10 +39,10 @@ async def delete_model(svc: Services, req: DeleteRequest) -> None:
     requested = req.model or req.name
     name = Name.parse(requested)
     if not name.is_valid():
-        raise APIError(400, f'name "{requested}" is invalid')
+        raise BadRequest(f'name "{requested}" is invalid')
     model = svc.store.resolve(name)
     if model is None:
-        raise APIError(404, f"model '{requested}' not found")
+        raise ModelNotFound(requested)
     svc.store.delete(model.name)
     # A runner is keyed by its GGUF path; a copy of this model still uses (and may have loaded) the same blob.
     if model.model_path is not None and not model.model_path.exists():
@@ -51,14 +51,14 @@ async def delete_model(svc: Services, req: DeleteRequest) -> None:
 
 def _check_digest(digest: str) -> None:
     if not is_valid_digest(digest):
-        raise APIError(400, "invalid digest format")
+        raise BadRequest("invalid digest format")
 
 
 def head_blob(blobs: Blobs, digest: str) -> None:
     """``HEAD /api/blobs/:digest``: nothing when present, else Ollama's 404."""
     _check_digest(digest)
     if not blobs.exists(digest):
-        raise APIError(404, f'blob "{digest}" not found')
+        raise NotFound(f'blob "{digest}" not found')
 
 
 _END = object()
@@ -117,5 +117,5 @@ async def upload_blob(blobs: Blobs, digest: str, body: AsyncIterator[bytes]) -> 
     await asyncio.to_thread(put, _END)
     ref: BlobRef = await writer
     if ref.digest != digest:
-        raise APIError(400, f'digest mismatch, expected "{digest}", got "{ref.digest}"')
+        raise BadRequest(f'digest mismatch, expected "{digest}", got "{ref.digest}"')
     return True

@@ -15,10 +15,10 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from pollama.api.errors import APIError
+from pollama.api.responses import Progress
 from pollama.create import layers
+from pollama.errors import Failed
 from pollama.store.gguf_info import read_gguf
 from pollama.store.store import Store
 
@@ -34,14 +34,12 @@ PROGRESS_DIGEST = "0000000000000000000"
 def check_type(quant_type: str) -> str:
     """``ggml.ParseFileType``: the canonical type name, or Ollama's error for an unsupported one."""
     if quant_type not in SUPPORTED:
-        raise APIError(
-            500, f"unsupported quantization type {quant_type} - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0"
-        )
+        raise Failed(f"unsupported quantization type {quant_type} - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0")
     return CANONICAL.get(quant_type, quant_type)
 
 
 def quantize_layer(
-    store: Store, layer: layers.NewLayer, quant_type: str, emit: Callable[[dict[str, Any]], None]
+    store: Store, layer: layers.NewLayer, quant_type: str, emit: Callable[[Progress], None]
 ) -> layers.NewLayer:
     """Quantize ``layer``'s GGUF to ``quant_type``; the result is a new model layer (without ``from``)."""
     assert layer.gguf is not None
@@ -70,13 +68,13 @@ def quantize_layer(
                 completed = size * done // total if total else 0
                 if completed > last:
                     last = completed
-                    emit({"status": status, "digest": PROGRESS_DIGEST, "total": size, "completed": completed})
+                    emit(Progress(status, PROGRESS_DIGEST, size, completed))
             rc = proc.wait()
             if rc != 0:
                 errors.seek(0)
                 log.error("quantize failed (%d): %s", rc, errors.read().decode(errors="replace")[-2000:])
-                raise APIError(500, f"llama-quantize failed: exit status {rc}")
-        emit({"status": "verifying conversion"})
+                raise Failed(f"llama-quantize failed: exit status {rc}")
+        emit(Progress("verifying conversion"))
         new = layers.from_file(store, tmp, layer.media_type)
         return layers.NewLayer(new.layer, new.status, read_gguf(store.blobs.path(new.digest)))
     finally:

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from pollama.api.errors import APIError
+from pollama.api.responses import Progress
 from pollama.create import layers
+from pollama.errors import BadRequest, Failed
 from pollama.prompt.named import match_chat_template
 from pollama.store.gguf_info import GGUF_MAGIC, GGUFError, GGUFInfo, read_gguf
 from pollama.store.gojson import go_encode
@@ -23,7 +23,7 @@ from pollama.store.model import ModelConfig
 from pollama.store.names import Name
 from pollama.store.store import Store
 
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[Progress], None]
 
 _GGUF_MEDIA_TYPES = (MEDIA_TYPE_MODEL, MEDIA_TYPE_PROJECTOR, MEDIA_TYPE_ADAPTER, MEDIA_TYPE_DRAFT)
 
@@ -32,13 +32,13 @@ def from_model(store: Store, from_: str, emit: Emit) -> tuple[list[layers.NewLay
     """``parseFromModel``: every layer of an existing model, marked ``from`` it, plus its config."""
     name = Name.parse(from_)
     if not name.is_valid():
-        raise APIError(400, "invalid model name")
+        raise BadRequest("invalid model name")
     model = store.resolve(name)
     if model is None:
         # Ollama pulls a missing base model; without a registry client that pull fails the way Ollama's
         # does for a name the registry does not have.
-        emit({"status": "pulling manifest"})
-        raise APIError(500, "pull model manifest: file does not exist")
+        emit(Progress("pulling manifest"))
+        raise Failed("pull model manifest: file does not exist")
     source = model.name.display_shortest()
     out: list[layers.NewLayer] = []
     for layer in model.manifest.layers:
@@ -86,20 +86,20 @@ def _model_type(store: Store, files: dict[str, str]) -> str:
 
 def _gguf_layer(store: Store, digest: str, source: str, emit: Emit) -> layers.NewLayer:
     """``ggufLayers``: one uploaded GGUF blob as a model/adapter/projector layer."""
-    emit({"status": "parsing GGUF"})
+    emit(Progress("parsing GGUF"))
     try:
         path = store.blobs.path(digest)
     except ValueError:
-        raise APIError(500, "invalid digest format") from None
+        raise Failed("invalid digest format") from None
     if not path.is_file():
-        raise APIError(500, f"open {path}: no such file or directory")
+        raise Failed(f"open {path}: no such file or directory")
     with path.open("rb") as f:
         if f.read(4) != GGUF_MAGIC:
-            raise APIError(400, "supplied file was not in GGUF format")
+            raise BadRequest("supplied file was not in GGUF format")
     try:
         info = read_gguf(path)
     except GGUFError as err:
-        raise APIError(500, str(err)) from None
+        raise Failed(str(err)) from None
     media_type = MEDIA_TYPE_MODEL
     if _kind(info) == "adapter":
         media_type = MEDIA_TYPE_ADAPTER
@@ -129,12 +129,12 @@ def from_files(store: Store, files: dict[str, str], emit: Emit, *, adapter: bool
     """``convertModelFromFiles``: GGUF blobs as layers (safetensors conversion is not implemented)."""
     kind = _model_type(store, files)
     if kind == "safetensors":
-        raise APIError(500, "converting safetensors models is not supported by pollama; import a GGUF instead")
+        raise Failed("converting safetensors models is not supported by pollama; import a GGUF instead")
     if kind != "gguf":
-        raise APIError(400, "unknown type")
+        raise BadRequest("unknown type")
     if not files:
-        raise APIError(400, "no files provided to convert")
+        raise BadRequest("no files provided to convert")
     if adapter and len(files) > 1:
-        raise APIError(400, "only one adapter is currently supported")
+        raise BadRequest("only one adapter is currently supported")
     found = [_gguf_layer(store, files[p], p, emit) for p in sorted(files)]
     return detect_chat_template(store, found)  # Ollama runs detection for adapters too

@@ -20,26 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from pollama.api.options import DEPRECATED_PARAMETERS
+from pollama.api.options import DEPRECATED_PARAMETERS, KINDS, Kind
 from pollama.modelfile.parser import Modelfile, parse
 
 log = logging.getLogger("pollama.modelfile")
 
 
-# Ollama's api.Options (with the embedded api.Runner) by JSON name → kind. ``main_gpu``/``use_mmap`` are
-# pointers in Go; FormatParams yields the plain value for them.
-PARAMETER_KINDS: dict[str, str] = {
-    **dict.fromkeys(
-        ("num_ctx", "num_batch", "num_gpu", "main_gpu", "num_thread", "draft_num_predict", "num_keep", "seed"), "int"
-    ),
-    **dict.fromkeys(("num_predict", "top_k", "repeat_last_n"), "int"),
-    **dict.fromkeys(
-        ("top_p", "min_p", "typical_p", "temperature", "repeat_penalty", "presence_penalty", "frequency_penalty"),
-        "float",
-    ),
-    "use_mmap": "bool",
-    "stop": "list",
-}
+# Ollama's api.Options by JSON name → kind; ``draft_num_predict`` is still accepted in a Modelfile, unused.
+PARAMETER_KINDS: dict[str, Kind] = {**KINDS, "draft_num_predict": "int"}
 
 _INT_RE = re.compile(r"^[+-]?[0-9]+$")
 _FLOAT_RE = re.compile(r"^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)$", re.IGNORECASE)

@@ -7,7 +7,7 @@ This package sits low in the import order: it depends only on the standard libra
 
 from __future__ import annotations
 
-from .build import Think, chat_prompt, chat_prompt_with_images, generate_messages, generate_prompt, tag_images
+from .build import chat_prompt, chat_prompt_with_images, generate_messages, generate_prompt, tag_images
 from .gotemplate import TemplateError
 from .named import NamedTemplate, match_chat_template, named_template, template_names
 from .template import Template, Values, collate, default_template
@@ -29,7 +29,6 @@ __all__ = [
     "PropertyType",
     "Template",
     "TemplateError",
-    "Think",
     "Tool",
     "ToolCall",
     "ToolCallFunction",

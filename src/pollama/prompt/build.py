@@ -8,42 +8,18 @@ the caller's: `count_tokens` runs the model's tokenizer (through the runner) and
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+
+from pollama.api.types import Think
 
 from .template import Template, Values
 from .types import Message, Tool
 
 CountTokens = Callable[[str], Awaitable[int]]
 
+UNSET_THINK = Think()
+
 # Ollama's heuristic cost of one image in context when the model has a vision projector.
 IMAGE_TOKENS = 768
-
-
-@dataclass(frozen=True)
-class Think:
-    """The three template values derived from a request's `think` (bool, level string, or absent)."""
-
-    think: bool = False
-    level: str = ""
-    is_set: bool = False
-
-    @classmethod
-    def from_request(cls, value: bool | str | None) -> Think:
-        """api.ThinkValue: Bool() is true for true/"high"/"medium"/"low"/"max"; String() is "medium" for true."""
-        if value is None:
-            return cls()
-        if isinstance(value, bool):
-            return cls(value, "medium" if value else "", True)
-        return cls(value in ("high", "medium", "low", "max"), value, True)
-
-
-def _think(think: bool | str | None, think_level: str | None, is_think_set: bool | None) -> Think:
-    t = Think.from_request(think)
-    return Think(
-        t.think,
-        t.level if think_level is None else think_level,
-        t.is_set if is_think_set is None else is_think_set,
-    )
 
 
 def tag_images(messages: list[Message], start: int) -> tuple[list[Message], list[bytes]]:
@@ -70,7 +46,7 @@ def tag_images(messages: list[Message], start: int) -> tuple[list[Message], list
 
 def render(tmpl: Template, messages: list[Message], tools: list[Tool] | None, think: Think) -> str:
     return tmpl.execute(
-        Values(messages=messages, tools=tools, think=think.think, think_level=think.level, is_think_set=think.is_set)
+        Values(messages=messages, tools=tools, think=think.enabled, think_level=think.level, is_think_set=think.is_set)
     )
 
 
@@ -82,9 +58,7 @@ async def chat_prompt_with_images(
     num_ctx: int,
     truncate: bool,
     count_tokens: CountTokens,
-    think: bool | str | None = None,
-    think_level: str | None = None,
-    is_think_set: bool | None = None,
+    think: Think = UNSET_THINK,
     image_tokens: int = 0,
 ) -> tuple[str, list[bytes]]:
     """chatPrompt: the rendered prompt and the images it refers to, in `[img-N]` order.
@@ -92,21 +66,20 @@ async def chat_prompt_with_images(
     `image_tokens` is the per-image context cost used while truncating (Ollama: 768 when the model has a
     projector, else 0).
     """
-    th = _think(think, think_level, is_think_set)
     last = len(messages) - 1
     start = 0
     system: list[Message] = []
     if truncate:
         for i in range(last + 1):
             system = [m for m in messages[:i] if m.role == "system"]
-            prompt = render(tmpl, system + messages[i:], tools, th)
+            prompt = render(tmpl, system + messages[i:], tools, think)
             n = await count_tokens(prompt)
             n += image_tokens * sum(len(m.images) for m in messages[i:])
             if n <= num_ctx or i == last:
                 start = i
                 break
     tagged, images = tag_images(messages, start)
-    return render(tmpl, system + tagged[start:], tools, th), images
+    return render(tmpl, system + tagged[start:], tools, think), images
 
 
 async def chat_prompt(
@@ -117,15 +90,13 @@ async def chat_prompt(
     num_ctx: int,
     truncate: bool,
     count_tokens: CountTokens,
-    think: bool | str | None = None,
-    think_level: str | None = None,
-    is_think_set: bool | None = None,
+    think: Think = UNSET_THINK,
     image_tokens: int = 0,
 ) -> str:
     """chatPrompt's prompt text (see chat_prompt_with_images for the images that go with it)."""
     prompt, _ = await chat_prompt_with_images(
         tmpl, messages, tools, num_ctx=num_ctx, truncate=truncate, count_tokens=count_tokens, think=think,
-        think_level=think_level, is_think_set=is_think_set, image_tokens=image_tokens,
+        image_tokens=image_tokens,
     )  # fmt: skip
     return prompt
 
@@ -165,7 +136,7 @@ async def generate_prompt(
     suffix: str = "",
     request_template: str = "",
     has_context: bool = False,
-    think: bool | str | None = None,
+    think: Think = UNSET_THINK,
     image_tokens: int = 0,
 ) -> tuple[str, list[bytes]]:
     """The /api/generate prompt (not raw) and its images.
@@ -174,18 +145,19 @@ async def generate_prompt(
     bad request template raises TemplateError); otherwise the messages go through chat_prompt with no tools.
     Prepending a decoded `context` is the caller's job.
     """
-    th = Think.from_request(think)
     if request_template:
         tmpl = Template.parse(request_template)
     if suffix:
-        values = Values(prompt=prompt, suffix=suffix, think=th.think, think_level=th.level, is_think_set=th.is_set)
+        values = Values(
+            prompt=prompt, suffix=suffix, think=think.enabled, think_level=think.level, is_think_set=think.is_set
+        )
         return tmpl.execute(values), list(images or [])
     msgs = generate_messages(
         prompt, system=system, model_system=model_system, model_messages=model_messages, images=images,
         has_context=has_context,
     )  # fmt: skip
     if request_template:
-        return render(tmpl, msgs, None, th), list(images or [])
+        return render(tmpl, msgs, None, think), list(images or [])
     return await chat_prompt_with_images(
         tmpl, msgs, [], num_ctx=num_ctx, truncate=truncate, count_tokens=count_tokens, think=think,
         image_tokens=image_tokens,

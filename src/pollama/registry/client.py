@@ -19,6 +19,7 @@ import certifi
 import httpx
 
 from pollama import __version__
+from pollama.errors import RegistryFailed
 from pollama.registry.auth import TokenError, fetch_token, parse_challenge
 from pollama.store.names import Name
 
@@ -34,8 +35,8 @@ USER_AGENT = f"ollama/{__version__} ({_ARCH} {sys.platform}) Python/{platform.py
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-class RegistryError(Exception):
-    """A registry operation failed; ``str()`` is the message Ollama reports."""
+class RegistryError(RegistryFailed):
+    """A registry operation failed; the message is the one Ollama reports."""
 
 
 class NotFoundError(RegistryError):

@@ -32,11 +32,11 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pollama.api.responses import Progress
 from pollama.registry import rawhttp
 from pollama.registry.client import RegistryClient, RegistryError, _ssl_context, new_http_client
 from pollama.registry.hashing import hash_growing_file
 from pollama.registry.parts import Part, part_sizes
-from pollama.registry.progress import progress
 from pollama.registry.transfer import direct_ok, finish, in_thread, is_loopback
 
 log = logging.getLogger("pollama.registry")
@@ -86,10 +86,10 @@ class Download:
 
     # ---- following progress ----------------------------------------------------------------------------
 
-    def progress(self) -> dict[str, Any]:
-        return progress(f"pulling {self.digest[7:19]}", self.digest, self.total, self.completed)
+    def progress(self) -> Progress:
+        return Progress(f"pulling {self.digest[7:19]}", self.digest, self.total, self.completed)
 
-    async def wait(self) -> AsyncIterator[dict[str, Any]]:
+    async def wait(self) -> AsyncIterator[Progress]:
         """Progress every 60 ms until done; raises the download's error. Leaving early releases it."""
         assert self.task is not None
         task = self.task

@@ -9,11 +9,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
+from pollama.api.responses import Progress
 from pollama.registry.client import ERR_INSECURE, RegistryClient, RegistryError, new_http_client
 from pollama.registry.download import DigestMismatchError, start_download
-from pollama.registry.progress import progress
 from pollama.store.manifest import MEDIA_TYPE_MANIFEST, MEDIA_TYPE_TENSOR, Layer, Manifest, ManifestError
 from pollama.store.names import Name
 from pollama.store.store import Store
@@ -31,9 +30,7 @@ async def pull_manifest(client: RegistryClient) -> tuple[Manifest, bytes]:
         raise RegistryError(str(e)) from e
 
 
-async def pull(
-    store: Store, name: Name, *, insecure: bool = False, noprune: bool = False
-) -> AsyncIterator[dict[str, Any]]:
+async def pull(store: Store, name: Name, *, insecure: bool = False, noprune: bool = False) -> AsyncIterator[Progress]:
     """Pull ``name`` (fully qualified) into ``store``, yielding progress."""
     old_digests: set[str] = set()
     try:
@@ -47,7 +44,7 @@ async def pull(
     if name.scheme == "http" and not insecure:
         raise RegistryError(ERR_INSECURE)
 
-    yield progress("pulling manifest")
+    yield Progress("pulling manifest")
     async with new_http_client() as http:
         client = RegistryClient(http, name, insecure=insecure)
         try:
@@ -70,7 +67,7 @@ async def pull(
                 raise RegistryError(str(e)) from e
             if path.is_file():
                 size = path.stat().st_size
-                yield progress(f"pulling {layer.digest[7:19]}", layer.digest, size, size)
+                yield Progress(f"pulling {layer.digest[7:19]}", layer.digest, size, size)
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             download = start_download(client, path, layer.digest)
@@ -84,18 +81,18 @@ async def pull(
                 raise RegistryError(str(e)) from e
 
     # Downloads are hashed before they are renamed into place, so verification happened already.
-    yield progress("verifying sha256 digest")
+    yield Progress("verifying sha256 digest")
     if mismatch is not None:
         raise mismatch
 
-    yield progress("writing manifest")
+    yield Progress("writing manifest")
     store.write_manifest(name, Manifest.from_bytes(data))
 
     unused = old_digests - {layer.digest for layer in layers}
     if not noprune and unused:
-        yield progress("removing unused layers")
+        yield Progress("removing unused layers")
         _remove_unused(store, unused)
-    yield progress("success")
+    yield Progress("success")
 
 
 def _remove_unused(store: Store, digests: set[str]) -> None:

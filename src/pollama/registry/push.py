@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pollama.api.responses import Progress
 from pollama.registry.client import ERR_INSECURE, RegistryClient, RegistryError, new_http_client
-from pollama.registry.progress import progress
 from pollama.registry.upload import upload_blob
 from pollama.store.gojson import go_marshal
 from pollama.store.manifest import MEDIA_TYPE_MANIFEST, Layer, Manifest, ManifestError
@@ -39,19 +39,19 @@ def manifest_for_push(m: Manifest) -> bytes:
     )
 
 
-async def push(store: Store, name: Name, *, insecure: bool = False) -> AsyncIterator[dict[str, Any]]:
+async def push(store: Store, name: Name, *, insecure: bool = False) -> AsyncIterator[Progress]:
     """Push the local model ``name`` (fully qualified) to its registry, yielding progress."""
-    yield progress("retrieving manifest")
+    yield Progress("retrieving manifest")
     if name.scheme == "http" and not insecure:
         raise RegistryError(ERR_INSECURE)
     path = store.manifest_path(name)
     try:
         manifest = Manifest.from_bytes(path.read_bytes())
     except FileNotFoundError as e:
-        yield progress("couldn't retrieve manifest")
+        yield Progress("couldn't retrieve manifest")
         raise RegistryError(f"open {path}: no such file or directory") from e
     except (OSError, ManifestError) as e:
-        yield progress("couldn't retrieve manifest")
+        yield Progress("couldn't retrieve manifest")
         raise RegistryError(str(e)) from e
 
     layers = list(manifest.layers)
@@ -66,9 +66,9 @@ async def push(store: Store, name: Name, *, insecure: bool = False) -> AsyncIter
                 raise RegistryError(str(e)) from e
             async for p in upload_blob(client, layer, blob):
                 yield p
-        yield progress("pushing manifest")
+        yield Progress("pushing manifest")
         resp = await client.request(
             "PUT", client.manifest_url(), {"Content-Type": MEDIA_TYPE_MANIFEST}, manifest_for_push(manifest)
         )
         await resp.aclose()
-    yield progress("success")
+    yield Progress("success")

@@ -14,16 +14,15 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from pollama.api.responses import Progress
 from pollama.registry.auth import go_query_encode
 from pollama.registry.client import NotFoundError, RegistryClient, RegistryError
 from pollama.registry.download import MAX_RETRIES, PROGRESS_INTERVAL
 from pollama.registry.parts import part_sizes
-from pollama.registry.progress import progress
 from pollama.store.manifest import Layer
 from pollama.store.names import Name
 
@@ -47,8 +46,8 @@ class Upload:
         self.total = path.stat().st_size
         self.completed = 0
 
-    def progress(self) -> dict[str, Any]:
-        return progress(f"pushing {self.layer.digest[7:19]}", self.layer.digest, self.total, self.completed)
+    def progress(self) -> Progress:
+        return Progress(f"pushing {self.layer.digest[7:19]}", self.layer.digest, self.total, self.completed)
 
     async def run(self) -> None:
         c = self.client
@@ -144,12 +143,12 @@ class Upload:
         return self._location(resp.headers, url), md5.digest()
 
 
-async def upload_blob(client: RegistryClient, layer: Layer, path: Path) -> AsyncIterator[dict[str, Any]]:
+async def upload_blob(client: RegistryClient, layer: Layer, path: Path) -> AsyncIterator[Progress]:
     """``uploadBlob``: skip a blob the repository has, else upload it, with progress every 60 ms."""
     try:
         resp = await client.request("HEAD", client.blob_url(layer.digest))
         await resp.aclose()
-        yield progress(f"pushing {layer.digest[7:19]}", layer.digest, layer.size, layer.size)
+        yield Progress(f"pushing {layer.digest[7:19]}", layer.digest, layer.size, layer.size)
         return
     except NotFoundError:
         pass

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 
 import llama_cpp as ll
 
+from pollama.api.options import SamplingOptions
+from pollama.errors import PROMPT_TOO_LONG
 from pollama.runner import protocol as p
 from pollama.runner.llama import Model
 from pollama.runner.sampling import GrammarError, SamplerChain
 from pollama.runner.textout import TextStream
-from pollama.runner.types import PROMPT_TOO_LONG_MESSAGE, Done, SamplingOptions
+from pollama.runner.types import Done, FailureKind
 
 log = logging.getLogger("pollama.runner")
 
@@ -153,8 +155,8 @@ class Engine:
             return False
         return True
 
-    def _error(self, req_id: int, status: int, message: str) -> None:
-        err: p.ErrorMsg = {"op": "error", "id": req_id, "status": status, "message": message}
+    def _error(self, req_id: int, kind: FailureKind, message: str) -> None:
+        err: p.ErrorMsg = {"op": "error", "id": req_id, "kind": kind, "message": message}
         self._out.append(p.encode(err))
 
     def _admit(self) -> None:
@@ -166,7 +168,7 @@ class Engine:
             prompt = req.tokens
             n_ctx = self.num_ctx
             if not prompt:
-                self._error(req.id, 400, "prompt is empty")
+                self._error(req.id, "bad_request", "prompt is empty")
                 continue
             keep = len(prompt) if req.num_keep < 0 else req.num_keep
             keep = max(0, min(keep, len(prompt), n_ctx - 2))
@@ -175,7 +177,7 @@ class Engine:
             # token must fit in num_ctx.
             if len(prompt) >= n_ctx:
                 if not req.shift:
-                    self._error(req.id, 400, PROMPT_TOO_LONG_MESSAGE)
+                    self._error(req.id, "prompt_too_long", PROMPT_TOO_LONG)
                     continue
                 # Keep the first `keep` tokens and the most recent half of the rest, as a context shift would.
                 tail = (n_ctx - keep) // 2
@@ -198,7 +200,7 @@ class Engine:
                     grammar=req.grammar,
                 )
             except GrammarError as e:
-                self._error(req.id, 400, str(e))
+                self._error(req.id, "bad_request", str(e))
                 continue
             limit = req.num_predict
             if limit == 0:
@@ -291,7 +293,7 @@ class Engine:
             if a in self._active:
                 ll.llama_memory_seq_rm(self.model.mem, a.slot.seq, -1, -1)
                 a.slot.cache.clear()
-                self._error(a.req.id, 500, f"llama_decode failed ({rc})")
+                self._error(a.req.id, "failed", f"llama_decode failed ({rc})")
                 self._release(a)
 
     def _on_token(self, a: Active, tok: int) -> None:

@@ -18,30 +18,18 @@ import struct
 from dataclasses import asdict
 from typing import Any, Literal, TypedDict
 
-from pollama.runner.types import CompletionRequest, Done, RunnerInfo, SamplingOptions
+from pollama.api.options import SamplingOptions
+from pollama.runner.types import CompletionRequest, Done, FailureKind, RunnerInfo
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 256 * 1024 * 1024
-
-
-class SamplingMsg(TypedDict):
-    temperature: float
-    top_k: int
-    top_p: float
-    min_p: float
-    typical_p: float
-    repeat_last_n: int
-    repeat_penalty: float
-    presence_penalty: float
-    frequency_penalty: float
-    seed: int
 
 
 class CompletionMsg(TypedDict):
     op: Literal["completion"]
     id: int
     prompt: str
-    sampling: SamplingMsg
+    sampling: dict[str, Any]
     num_predict: int
     stop: list[str]
     num_keep: int
@@ -93,7 +81,7 @@ class DoneMsg(TypedDict):
 class ErrorMsg(TypedDict):
     op: Literal["error"]
     id: int
-    status: int
+    kind: FailureKind
     message: str
 
 
@@ -122,24 +110,11 @@ def decode(body: bytes) -> dict[str, Any]:
 
 
 def completion_msg(req_id: int, req: CompletionRequest) -> CompletionMsg:
-    s = req.sampling
-    sampling: SamplingMsg = {
-        "temperature": float(s.temperature),
-        "top_k": int(s.top_k),
-        "top_p": float(s.top_p),
-        "min_p": float(s.min_p),
-        "typical_p": float(s.typical_p),
-        "repeat_last_n": int(s.repeat_last_n),
-        "repeat_penalty": float(s.repeat_penalty),
-        "presence_penalty": float(s.presence_penalty),
-        "frequency_penalty": float(s.frequency_penalty),
-        "seed": int(s.seed),
-    }
     return {
         "op": "completion",
         "id": req_id,
         "prompt": req.prompt,
-        "sampling": sampling,
+        "sampling": asdict(req.sampling),
         "num_predict": int(req.num_predict),
         "stop": [x for x in req.stop if x],
         "num_keep": int(req.num_keep),
@@ -148,7 +123,7 @@ def completion_msg(req_id: int, req: CompletionRequest) -> CompletionMsg:
     }
 
 
-def sampling_from_msg(msg: SamplingMsg) -> SamplingOptions:
+def sampling_from_msg(msg: dict[str, Any]) -> SamplingOptions:
     return SamplingOptions(**msg)
 
 

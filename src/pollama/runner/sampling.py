@@ -8,7 +8,7 @@ from typing import Any
 
 import llama_cpp as ll
 
-from pollama.runner.types import SamplingOptions
+from pollama.api.options import SamplingOptions
 
 
 class GrammarError(ValueError):

@@ -90,7 +90,7 @@ def handle(conn: Connection, model: Model, engine: Engine, msg: dict[str, Any]) 
         else:
             raise ValueError(f"unknown op {op!r}")
     except (ValueError, KeyError, TypeError) as e:
-        err: p.ErrorMsg = {"op": "error", "id": req_id, "status": 400, "message": str(e)}
+        err: p.ErrorMsg = {"op": "error", "id": req_id, "kind": "bad_request", "message": str(e)}
         conn.send([p.encode(err)])
 
 

@@ -1,18 +1,12 @@
-"""Value types shared by the runner client (server side) and the runner process: load spec, sampling options,
-completion requests, streamed results and errors. No I/O here, and no llama_cpp import."""
+"""Value types shared by the runner client (server side) and the runner process: load spec, completion
+requests, streamed results and typed failures. No I/O here, and no llama_cpp import."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-STOPPED_MESSAGE = (
-    "model runner has unexpectedly stopped, this may be due to resource limitations or an internal error, "
-    "check ollama server logs for details"
-)
-PROMPT_TOO_LONG_MESSAGE = (
-    "the prompt is longer than the context length currently available to the model; shorten the prompt, "
-    "adjust the context length in settings, or use a model with a longer context length"
-)
+from pollama.api.options import SamplingOptions
 
 
 @dataclass(frozen=True)
@@ -26,20 +20,6 @@ class LoadSpec:
     num_batch: int = 512
     num_thread: int = 0
     use_mmap: bool | None = None
-
-
-@dataclass
-class SamplingOptions:
-    temperature: float = 0.8
-    top_k: int = 40
-    top_p: float = 0.9
-    min_p: float = 0.0
-    typical_p: float = 1.0
-    repeat_last_n: int = 64
-    repeat_penalty: float = 1.0
-    presence_penalty: float = 0.0
-    frequency_penalty: float = 0.0
-    seed: int = -1
 
 
 @dataclass
@@ -86,21 +66,5 @@ class RunnerInfo:
     can_shift: bool
 
 
-class RunnerError(Exception):
-    """A request-level failure reported by the runner; ``status`` is the HTTP status it maps to."""
-
-    def __init__(self, message: str, status: int = 500) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-class RunnerStoppedError(RunnerError):
-    """The runner process died while (or before) serving the request."""
-
-    def __init__(self, message: str = STOPPED_MESSAGE) -> None:
-        super().__init__(message, 500)
-
-
-class RunnerLoadError(RunnerError):
-    """The runner process failed to load the model."""
+FailureKind = Literal["bad_request", "prompt_too_long", "failed"]
+"""How the runner classifies a request it could not serve; the client raises the matching domain error."""

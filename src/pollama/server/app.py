@@ -5,21 +5,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 
 from pollama.config import Settings
-from pollama.inference import Services
+from pollama.engines.base import Loader
+from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
 from pollama.server import routes_models, routes_registry
+from pollama.server.errors import http_error, native_error
 from pollama.server.hosts import AllowedHostsMiddleware
 from pollama.server.routes import routes
+from pollama.services import Services
 from pollama.store.builtin import ensure_builtin
 from pollama.store.store import Store
 
@@ -61,31 +62,31 @@ def _origin_regex(extra: tuple[str, ...]) -> str:
     return "|".join(re.escape(p).replace(r"\*", ".*") for p in patterns)
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 405:
-        return PlainTextResponse("405 method not allowed", status_code=405)
-    if exc.status_code == 404:
-        return PlainTextResponse("404 page not found", status_code=404)
-    return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+def build_services(settings: Settings, loader: Loader | None = None) -> Services:
+    """The store (pruned, built-in models imported) and a scheduler loading runners with ``loader``."""
+    store = Store(settings.models)
+    store.startup(noprune=settings.noprune)
+    ensure_builtin(store)
+    scheduler = Scheduler(
+        max_loaded=settings.max_loaded_models,
+        max_queue=settings.max_queue,
+        default_keep_alive=settings.keep_alive,
+        loader=loader,
+    )
+    return Services(settings=settings, store=store, scheduler=scheduler)
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, services: Callable[[], Services] | None = None) -> Starlette:
+    """The server's ASGI app; ``services`` builds what the routes use at start-up (default: the real ones)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = Store(settings.models)
-        store.startup(noprune=settings.noprune)
-        ensure_builtin(store)
-        scheduler = Scheduler(
-            max_loaded=settings.max_loaded_models,
-            max_queue=settings.max_queue,
-            default_keep_alive=settings.keep_alive,
-        )
-        app.state.services = Services(settings=settings, store=store, scheduler=scheduler)
+        svc = services() if services is not None else build_services(settings)
+        app.state.services = svc
         try:
             yield
         finally:
-            await scheduler.shutdown()
+            await svc.scheduler.shutdown()
 
     middleware = [
         Middleware(AllowedHostsMiddleware, listen_host=settings.host),
@@ -100,5 +101,5 @@ def create_app(settings: Settings) -> Starlette:
         routes=[*routes, *routes_models.routes, *routes_registry.routes],
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: http_error, PollamaError: native_error},
     )

@@ -1,18 +1,22 @@
-"""The ``/api/*`` routes: parse the body, call a use-case, encode the answer. Nothing else lives here."""
+"""The ``/api/*`` routes that serve and describe models: parse the body, call a use-case, encode the answer.
+
+Domain errors raised here or below are rendered by the native error handler (``server/errors.py``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from pollama import __version__, inference, listing
-from pollama.api.errors import APIError
-from pollama.api.jsonio import decode
+from pollama.api.jsonio import decode, dumps
+from pollama.api.responses import ChatResponse, GenerateResponse
 from pollama.api.types import GO_TYPES_CHAT, GO_TYPES_GENERATE, ChatRequest, GenerateRequest, ShowRequest
-from pollama.server.streaming import error_response, json_response, merge_chat, merge_generate, respond, services
+from pollama.server.errors import json_response
+from pollama.server.streaming import respond, services
 
 
 async def root(request: Request) -> Response:
@@ -20,42 +24,34 @@ async def root(request: Request) -> Response:
 
 
 async def version(request: Request) -> Response:
-    return json_response({"version": __version__})
+    return json_response(dumps({"version": __version__}))
 
 
 async def generate(request: Request) -> Response:
-    try:
-        req = decode(await request.body(), GenerateRequest, "GenerateRequest", GO_TYPES_GENERATE)
-    except APIError as err:
-        return error_response(err.status, err.message)
+    req = decode(await request.body(), GenerateRequest, "GenerateRequest", GO_TYPES_GENERATE)
     it = inference.generate(services(request), req)
-    return await respond(request, it, req.stream is not False, merge_generate)
+    return await respond(request, it, req.stream is not False, GenerateResponse.combine)
 
 
 async def chat(request: Request) -> Response:
-    try:
-        req = decode(await request.body(), ChatRequest, "ChatRequest", GO_TYPES_CHAT)
-    except APIError as err:
-        return error_response(err.status, err.message)
+    req = decode(await request.body(), ChatRequest, "ChatRequest", GO_TYPES_CHAT)
     it = inference.chat(services(request), req)
-    return await respond(request, it, req.stream is not False, merge_chat)
+    return await respond(request, it, req.stream is not False, ChatResponse.combine)
 
 
 async def tags(request: Request) -> Response:
-    return json_response(listing.tags(services(request)))
+    body = await asyncio.to_thread(listing.tags, services(request))
+    return json_response(dumps(body))
 
 
 async def ps(request: Request) -> Response:
-    return json_response(listing.ps(services(request)))
+    return json_response(dumps(listing.ps(services(request))))
 
 
 async def show(request: Request) -> Response:
-    try:
-        req = decode(await request.body(), ShowRequest, "ShowRequest")
-        body: dict[str, Any] = listing.show(services(request), req)
-    except APIError as err:
-        return error_response(err.status, err.message)
-    return json_response(body)
+    req = decode(await request.body(), ShowRequest, "ShowRequest")
+    body = await asyncio.to_thread(listing.show, services(request), req)
+    return json_response(dumps(body))
 
 
 routes = [

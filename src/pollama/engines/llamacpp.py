@@ -1,6 +1,7 @@
-"""The server's handle on one runner process: spawning it, waiting for the model to load, multiplexing many
-concurrent completions and tokenize/detokenize calls over its socket, draining its stderr, and turning its
-death into ``RunnerStoppedError`` for every caller in flight. asyncio only; never imports llama_cpp."""
+"""The server's handle on one local llama.cpp runner process (``python -m pollama.runner``): spawning it,
+waiting for the model to load, multiplexing many concurrent completions and tokenize/detokenize calls over its
+socket, draining its stderr, and turning its death into ``RunnerStopped`` for every caller in flight.
+asyncio only; never imports llama_cpp."""
 
 from __future__ import annotations
 
@@ -18,31 +19,9 @@ from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
+from pollama.errors import BadRequest, Failed, PollamaError, PromptTooLong, RunnerLoadFailed, RunnerStopped
 from pollama.runner import protocol as p
-from pollama.runner.types import (
-    Chunk,
-    CompletionRequest,
-    Done,
-    LoadSpec,
-    RunnerError,
-    RunnerInfo,
-    RunnerLoadError,
-    RunnerStoppedError,
-    SamplingOptions,
-)
-
-__all__ = [
-    "Chunk",
-    "CompletionRequest",
-    "Done",
-    "LoadSpec",
-    "Runner",
-    "RunnerError",
-    "RunnerInfo",
-    "RunnerLoadError",
-    "RunnerStoppedError",
-    "SamplingOptions",
-]
+from pollama.runner.types import Chunk, CompletionRequest, Done, FailureKind, LoadSpec, RunnerInfo
 
 log = logging.getLogger("pollama.runner")
 
@@ -68,8 +47,15 @@ def _runner_env() -> dict[str, str]:
     return env
 
 
-class Runner:
-    """A running ``python -m pollama.runner`` process with its model loaded. Create with ``await Runner.start``."""
+_FAILURES: dict[FailureKind, type[PollamaError]] = {
+    "bad_request": BadRequest,
+    "prompt_too_long": PromptTooLong,
+    "failed": Failed,
+}
+
+
+class LlamaCppRunner:
+    """A running ``python -m pollama.runner`` process with its model loaded; create with ``await start``."""
 
     def __init__(self, spec: LoadSpec, proc: asyncio.subprocess.Process, tmpdir: str) -> None:
         self.spec = spec
@@ -79,9 +65,9 @@ class Runner:
         self._tmpdir = tmpdir
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self._ids = itertools.count(1)
-        self._streams: dict[int, asyncio.Queue[Chunk | Done | RunnerError]] = {}
+        self._streams: dict[int, asyncio.Queue[Chunk | Done | PollamaError]] = {}
         self._calls: dict[int, asyncio.Future[Any]] = {}
-        self._exit_callbacks: list[Callable[[Runner], None]] = []
+        self._exit_callbacks: list[Callable[[LlamaCppRunner], None]] = []
         self._exited = False
         self._dead = False
         self._closing = False
@@ -100,8 +86,8 @@ class Runner:
     # lifecycle
 
     @classmethod
-    async def start(cls, spec: LoadSpec, *, load_timeout: float = 300) -> Runner:
-        """Spawn a runner and wait until its model is loaded. Raises RunnerLoadError if it exits or times out."""
+    async def start(cls, spec: LoadSpec, *, load_timeout: float = 300) -> LlamaCppRunner:
+        """Spawn a runner and wait until its model is loaded. Raises RunnerLoadFailed if it exits or times out."""
         tmpdir = tempfile.mkdtemp(prefix="pollama-runner-")
         sock_path = os.path.join(tmpdir, "runner.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -119,7 +105,7 @@ class Runner:
         except OSError as e:
             listener.close()
             shutil.rmtree(tmpdir, ignore_errors=True)
-            raise RunnerLoadError(f"failed to start llama runner: {e}") from e
+            raise RunnerLoadFailed(f"failed to start llama runner: {e}") from e
         runner = cls(spec, proc, tmpdir)
         stderr_task = asyncio.create_task(runner._drain_stderr())
         runner._tasks.append(stderr_task)
@@ -131,9 +117,9 @@ class Runner:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(stderr_task), 2)
             if isinstance(e, asyncio.TimeoutError):
-                raise RunnerLoadError(runner._failure("timed out waiting for llama runner to start")) from None
-            if isinstance(e, RunnerLoadError):
-                raise RunnerLoadError(runner._failure(e.message)) from None
+                raise RunnerLoadFailed(runner._failure("timed out waiting for llama runner to start")) from None
+            if isinstance(e, RunnerLoadFailed):
+                raise RunnerLoadFailed(runner._failure(e.message)) from None
             raise
         listener.close()
         runner._tasks.append(asyncio.create_task(runner._read_loop()))
@@ -151,7 +137,7 @@ class Runner:
         try:
             await asyncio.wait({accept, exited}, return_when=asyncio.FIRST_COMPLETED)
             if not accept.done():
-                raise RunnerLoadError("llama runner process has terminated")
+                raise RunnerLoadFailed("llama runner process has terminated")
             conn, _ = accept.result()
             reader, writer = await asyncio.open_unix_connection(sock=conn)
             self._reader, self._writer = reader, writer
@@ -159,10 +145,10 @@ class Runner:
             await asyncio.wait({read, exited}, return_when=asyncio.FIRST_COMPLETED)
             if not read.done():
                 read.cancel()
-                raise RunnerLoadError("llama runner process has terminated")
+                raise RunnerLoadFailed("llama runner process has terminated")
             msg = read.result()
             if msg is None or msg["op"] != "ready":
-                raise RunnerLoadError("llama runner process has terminated")
+                raise RunnerLoadFailed("llama runner process has terminated")
             self.info = p.info_from_msg(msg["info"])
         finally:
             accept.cancel()
@@ -195,7 +181,7 @@ class Runner:
         await self._proc.wait()
         self._on_exit()
 
-    def add_exit_callback(self, cb: Callable[[Runner], None]) -> None:
+    def add_exit_callback(self, cb: Callable[[LlamaCppRunner], None]) -> None:
         """``cb`` is called once when the process exits, for any reason (immediately if it already has)."""
         if self._exited:
             cb(self)
@@ -248,7 +234,7 @@ class Runner:
             if q is not None:
                 q.put_nowait(p.done_from_msg(msg))
         elif op == "error":
-            err = RunnerError(msg["message"], int(msg["status"]))
+            err = _FAILURES[msg["kind"]](msg["message"])
             q = self._streams.get(rid)
             if q is not None:
                 q.put_nowait(err)
@@ -269,10 +255,10 @@ class Runner:
     def _fail_all(self) -> None:
         self._dead = True
         for q in self._streams.values():
-            q.put_nowait(RunnerStoppedError())
+            q.put_nowait(RunnerStopped())
         for fut in self._calls.values():
             if not fut.done():
-                fut.set_exception(RunnerStoppedError())
+                fut.set_exception(RunnerStopped())
         self._calls.clear()
 
     def _on_exit(self) -> None:
@@ -294,7 +280,7 @@ class Runner:
 
     def _send(self, msg: Any) -> None:
         if self._dead or self._writer is None:
-            raise RunnerStoppedError()
+            raise RunnerStopped()
         self._writer.write(p.encode(msg))
 
     async def _call(self, msg: dict[str, Any]) -> Any:
@@ -316,17 +302,18 @@ class Runner:
         return text
 
     async def completion(self, req: CompletionRequest) -> AsyncGenerator[Chunk | Done, None]:
-        """Stream a completion: Chunk items, then one Done. Raises RunnerError for a failed request and
-        RunnerStoppedError if the process dies. Closing the iterator early cancels the request in the runner."""
+        """Stream a completion: Chunk items, then one Done. Raises the domain error the runner reports for a
+        failed request and RunnerStopped if the process dies. Closing the iterator early cancels the request in
+        the runner."""
         rid = next(self._ids)
-        q: asyncio.Queue[Chunk | Done | RunnerError] = asyncio.Queue()
+        q: asyncio.Queue[Chunk | Done | PollamaError] = asyncio.Queue()
         self._streams[rid] = q
         finished = False
         try:
             self._send(p.completion_msg(rid, req))
             while True:
                 item = await q.get()
-                if isinstance(item, RunnerError):
+                if isinstance(item, PollamaError):
                     finished = True
                     raise item
                 if isinstance(item, Done):

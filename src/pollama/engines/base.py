@@ -1,0 +1,54 @@
+"""The ``Runner`` protocol: what the scheduler and the use-cases need of a loaded model, whatever serves it.
+
+The local llama.cpp runner (``engines.llamacpp``) implements it; so can a remote engine or a test double.
+A runner streams a completion as ``Chunk`` items and one final ``Done``; its failures are domain errors
+(``pollama.errors``): ``BadRequest``/``PromptTooLong`` for a request it refuses, ``RunnerStopped`` when it dies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
+
+from pollama.runner.types import Chunk, CompletionRequest, Done, LoadSpec, RunnerInfo
+
+__all__ = ["Chunk", "CompletionRequest", "Done", "LoadSpec", "Loader", "Runner", "RunnerInfo"]
+
+
+class Runner(Protocol):
+    """One loaded model serving many concurrent requests."""
+
+    @property
+    def info(self) -> RunnerInfo:
+        """Sizes and limits of the loaded model (context, memory, vocabulary)."""
+        ...
+
+    @property
+    def alive(self) -> bool:
+        """False once the runner has stopped, for whatever reason."""
+        ...
+
+    def completion(self, req: CompletionRequest) -> AsyncIterator[Chunk | Done]:
+        """Stream one generation. Closing the iterator early cancels it.
+
+        Raises:
+            BadRequest: the runner refuses the request (``PromptTooLong`` when it does not fit).
+            RunnerStopped: the runner died while serving it.
+        """
+        ...
+
+    async def tokenize(self, text: str, add_special: bool = False) -> list[int]: ...
+
+    async def detokenize(self, tokens: list[int]) -> str: ...
+
+    async def close(self) -> None:
+        """Stop the runner and free what it holds."""
+        ...
+
+    def add_exit_callback(self, cb: Callable[[Runner], None]) -> None:
+        """Call ``cb`` once when the runner stops (at once if it already has)."""
+        ...
+
+
+Loader = Callable[[LoadSpec], Awaitable[Runner]]
+"""Starts a runner with a model loaded: the scheduler's only way to make one."""

@@ -1,0 +1,74 @@
+"""The ``/api/chat`` use-case: validate, render the conversation through the model's template, stream typed
+responses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from pollama.api.options import parse_keep_alive
+from pollama.api.responses import ChatMessage, ChatResponse, DebugInfo
+from pollama.api.types import ChatRequest, Message, Think
+from pollama.errors import BadRequest, Unsupported
+from pollama.inference.core import Finished, check_think, check_top_logprobs, find_model, session, unload
+from pollama.models import ModelView
+from pollama.prompt.build import chat_prompt
+from pollama.prompt.types import Message as PromptMessage
+from pollama.prompt.types import Tool
+from pollama.services import Services
+
+
+async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
+    """Stream the answer to ``req``; a domain error before the first object is raised from the first step."""
+    start = time.monotonic_ns()
+    requested = req.model or ""
+    keep_alive = parse_keep_alive(req.keep_alive)
+    think = Think.parse(req.think)
+    check_top_logprobs(req.top_logprobs)
+    if not requested:
+        raise BadRequest("model is required")
+    model = await find_model(svc, requested)
+    messages = req.messages or []
+    if not messages and keep_alive == 0:
+        await unload(svc, model)
+        yield ChatResponse(requested, done=True, done_reason="unload")
+        return
+    if "completion" not in model.capabilities:
+        raise Unsupported(f'"{requested}" does not support chat')
+    if req.tools:
+        model.check("tools")
+    think = check_think(model, think, requested)
+    opts = model.options(svc.settings.context_length, req.options)
+    tools = [Tool.from_json(t) for t in req.tools] if req.tools is not None else None
+
+    async with session(svc, model, opts, keep_alive, start) as s:
+        if not messages:
+            yield ChatResponse(requested, done=True, done_reason="load")
+            return
+        prompt = await chat_prompt(
+            model.template,
+            _conversation(model, messages),
+            tools,
+            num_ctx=opts.runner.num_ctx,
+            truncate=req.truncate is None or req.truncate,
+            count_tokens=s.count_tokens,
+            think=think,
+        )
+        if req.debug_render_only:
+            yield ChatResponse(requested, message=ChatMessage(role=""), debug_info=DebugInfo(prompt))
+            return
+        async for item in s.complete(prompt, opts, shift=req.shift):
+            if isinstance(item, Finished):
+                yield ChatResponse(requested, done=True, done_reason=item.done_reason, metrics=item.metrics)
+            else:
+                message = ChatMessage(content=item.content, thinking=item.thinking, tool_calls=item.tool_calls)
+                yield ChatResponse(requested, message=message)
+
+
+def _conversation(model: ModelView, messages: list[Message]) -> list[PromptMessage]:
+    """The model's MESSAGEs, then the request's, behind the model's SYSTEM unless the request brings one."""
+    msgs = [PromptMessage.from_json(m) for m in model.record.messages]
+    msgs += [PromptMessage.from_json(m.model_dump(exclude_none=True)) for m in messages]
+    if model.record.system and messages[0].role != "system":
+        msgs.insert(0, PromptMessage(role="system", content=model.record.system))
+    return msgs

@@ -1,0 +1,147 @@
+"""The one inference path under ``generate`` and ``chat``: find the model, hold a runner slot, run a completion
+through an output parser, and account for the time it took.
+
+A use-case validates its request, then opens a ``Session`` (scheduling the runner) and calls ``complete``
+with the prompt it built; ``complete`` yields ``Piece`` objects (what the parser made of the text) and one
+final ``Finished`` with the metrics. The grammar a request's ``format`` compiles to is attached here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from pollama.api.options import Options
+from pollama.api.responses import Metrics
+from pollama.api.types import Think
+from pollama.engines.base import CompletionRequest, Done, LoadSpec, Runner
+from pollama.errors import BadRequest, ModelNotFound, Unsupported
+from pollama.models import ModelView, resolve
+from pollama.output import OutputParser, PassThrough, Piece
+from pollama.scheduler import Lease
+from pollama.services import Services
+
+
+def check_top_logprobs(value: int | None) -> None:
+    if value is not None and not 0 <= value <= 20:
+        raise BadRequest("top_logprobs must be between 0 and 20")
+
+
+def check_think(model: ModelView, think: Think, requested: str) -> Think:
+    """A thinking model thinks unless told not to; any other model refuses ``think``."""
+    if "thinking" in model.capabilities:
+        return think if think.is_set else Think(True)
+    if think.enabled:
+        raise Unsupported(f'"{requested}" does not support thinking')
+    return think
+
+
+async def find_model(svc: Services, requested: str) -> ModelView:
+    """The stored model by name; its GGUF header is read off the event loop."""
+    if not requested:
+        raise ModelNotFound(requested)
+    return await asyncio.to_thread(resolve, svc.store, requested)
+
+
+async def unload(svc: Services, model: ModelView) -> None:
+    await svc.scheduler.expire(str(model.model_path))
+
+
+def _num_predict(opts: Options) -> int:
+    num_predict = opts.num_predict
+    if (num_predict < 0 and num_predict != -2) or num_predict > 10 * opts.runner.num_ctx:
+        num_predict = 10 * opts.runner.num_ctx
+    return num_predict
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The end of a completion: why it stopped, its metrics, and the raw text the runner produced."""
+
+    done_reason: str
+    metrics: Metrics
+    text: str
+
+
+class Session:
+    """One request's hold on a runner slot, from scheduling to release."""
+
+    def __init__(self, lease: Lease, start: int) -> None:
+        self._lease = lease
+        self._start = start
+        self.runner: Runner = lease.runner
+
+    async def count_tokens(self, text: str) -> int:
+        return len(await self.runner.tokenize(text))
+
+    async def complete(
+        self,
+        prompt: str,
+        opts: Options,
+        *,
+        shift: bool | None,
+        parser: OutputParser | None = None,
+        grammar: str | None = None,
+    ) -> AsyncIterator[Piece | Finished]:
+        """Run one completion of ``prompt``: non-empty pieces as the text streams, then ``Finished``."""
+        parser = parser or PassThrough()
+        req = CompletionRequest(
+            prompt=prompt,
+            sampling=opts.sampling,
+            num_predict=_num_predict(opts),
+            stop=list(opts.stop),
+            num_keep=opts.num_keep,
+            shift=shift is None or shift,
+            grammar=grammar,
+        )
+        output: list[str] = []
+        stream = self.runner.completion(req)
+        try:
+            async for item in stream:
+                if isinstance(item, Done):
+                    if rest := parser.flush():
+                        yield rest
+                    yield Finished(item.done_reason, self._metrics(item), "".join(output))
+                    return
+                output.append(item.text)
+                if piece := parser.feed(item.text):
+                    yield piece
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def _metrics(self, done: Done) -> Metrics:
+        return Metrics(
+            total_duration=time.monotonic_ns() - self._start,
+            load_duration=self._lease.load_duration,
+            prompt_eval_count=done.prompt_eval_count,
+            prompt_eval_duration=done.prompt_eval_duration,
+            eval_count=done.eval_count,
+            eval_duration=done.eval_duration,
+        )
+
+
+@contextlib.asynccontextmanager
+async def session(
+    svc: Services, model: ModelView, opts: Options, keep_alive: float | None, start: int
+) -> AsyncIterator[Session]:
+    """Schedule a runner for ``model`` loaded with ``opts`` and hold one of its slots until the block ends."""
+    spec = LoadSpec(
+        model_path=str(model.model_path),
+        num_ctx=opts.runner.num_ctx,
+        num_parallel=svc.settings.num_parallel,
+        num_batch=opts.runner.num_batch,
+        num_thread=opts.runner.num_thread,
+        use_mmap=opts.runner.use_mmap,
+    )
+    lease = await svc.scheduler.acquire(
+        str(model.model_path), model.name.display_shortest(), spec, keep_alive, model.record
+    )
+    try:
+        yield Session(lease, start)
+    finally:
+        lease.release()

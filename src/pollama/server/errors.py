@@ -1,0 +1,57 @@
+"""The native API's rendering of domain errors: Ollama's status for each kind, and ``{"error": message}``.
+
+Also Ollama's plain-text answers for unknown paths and methods. The ``/v1`` layers render the same domain
+errors in their own shapes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from pollama.api.jsonio import dumps
+from pollama.errors import BadRequest, NotFound, PollamaError, ServerBusy, Unauthorized
+
+log = logging.getLogger("pollama")
+
+_STATUS: tuple[tuple[type[PollamaError], int], ...] = (
+    (BadRequest, 400),
+    (Unauthorized, 401),
+    (NotFound, 404),
+    (ServerBusy, 503),
+)
+
+
+def status_of(err: PollamaError) -> int:
+    """Ollama's HTTP status for a domain error; anything that is not the client's fault is a 500."""
+    for cls, status in _STATUS:
+        if isinstance(err, cls):
+            return status
+    return 500
+
+
+def json_response(body: str, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type="application/json; charset=utf-8")
+
+
+def error_response(err: PollamaError) -> Response:
+    return json_response(dumps({"error": err.message}), status_of(err))
+
+
+async def native_error(request: Request, exc: Exception) -> Response:
+    """Starlette exception handler for ``PollamaError`` raised by a native route."""
+    assert isinstance(exc, PollamaError)
+    return error_response(exc)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods answer as Go's router does, in plain text."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return PlainTextResponse("405 method not allowed", status_code=405)
+    if exc.status_code == 404:
+        return PlainTextResponse("404 page not found", status_code=404)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
