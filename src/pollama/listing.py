@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from pollama.api.listing import ListedModel, ModelDetails, ModelList, RunningModel, ShowMessage, ShowResponse
 from pollama.api.responses import format_time
 from pollama.api.types import ShowRequest
 from pollama.errors import BadRequest, ModelNotFound
@@ -21,79 +23,79 @@ if TYPE_CHECKING:
 log = logging.getLogger("pollama")
 
 
-def details(record: Model, *, parent: bool = True) -> dict[str, Any]:
+def details(record: Model, *, parent: bool = True) -> ModelDetails:
+    """The model's ``details``; ``/api/tags`` and ``/api/ps`` leave out the parent model."""
     cfg = record.config
-    out: dict[str, Any] = {}
-    out["parent_model"] = record.parent_model if parent else ""
-    out["format"] = cfg.model_format
-    out["family"] = cfg.model_family
-    out["families"] = list(cfg.model_families) if cfg.model_families else None
-    out["parameter_size"] = cfg.model_type
-    out["quantization_level"] = cfg.file_type
-    if cfg.context_length:
-        out["context_length"] = cfg.context_length
-    if cfg.embedding_length:
-        out["embedding_length"] = cfg.embedding_length
-    return out
+    return ModelDetails(
+        parent_model=record.parent_model if parent else "",
+        format=cfg.model_format,
+        family=cfg.model_family,
+        families=tuple(cfg.model_families or ()),
+        parameter_size=cfg.model_type,
+        quantization_level=cfg.file_type,
+        context_length=cfg.context_length or 0,
+        embedding_length=cfg.embedding_length or 0,
+    )
 
 
-def tags(svc: Services) -> dict[str, Any]:
+def tags(svc: Services) -> ModelList:
+    """Every stored model (reads GGUF headers: call it off the event loop)."""
     models = []
     for record in svc.store.list_models():
         short = record.name.display_shortest()
         info = details(record, parent=False)
-        caps: list[str] = []
+        caps: tuple[str, ...] = ()
         if record.model_path is not None:
             # Like Ollama's list cache: weights that are not a readable GGUF only lose these extras.
             try:
-                caps = list(view(record).capabilities)
+                caps = view(record).capabilities
                 meta = read_gguf(record.model_path)
             except (GGUFError, OSError, ValueError) as err:
                 log.debug("model %s: %s", short, err)
             else:
-                info.setdefault("context_length", meta.context_length or None)
-                info.setdefault("embedding_length", meta.embedding_length or None)
-                info = {k: v for k, v in info.items() if v is not None or k == "families"}
-        entry: dict[str, Any] = {
-            "name": short,
-            "model": short,
-            "modified_at": format_time(record.modified_at),
-            "size": record.size,
-            "digest": record.digest,
-            "details": info,
-        }
-        if caps:
-            entry["capabilities"] = caps
-        models.append(entry)
-    return {"models": models}
+                info = replace(
+                    info,
+                    context_length=info.context_length or meta.context_length,
+                    embedding_length=info.embedding_length or meta.embedding_length,
+                )
+        models.append(
+            ListedModel(
+                name=short,
+                modified_at=format_time(record.modified_at),
+                size=record.size,
+                digest=record.digest,
+                details=info,
+                capabilities=caps,
+            )
+        )
+    return ModelList(tuple(models))
 
 
-def ps(svc: Services) -> dict[str, Any]:
-    models: list[dict[str, Any]] = []
+def ps(svc: Services) -> ModelList:
+    """The loaded models, the one that stays longest first."""
+    models: list[RunningModel] = []
     for loaded in svc.scheduler.loaded():
         record = loaded.model
         if record is None:
             continue
         info = loaded.runner.info
-        size = int(info.model_bytes + info.kv_bytes)
         expires = datetime.fromtimestamp(min(loaded.expiry(), 253402300799), UTC)
         models.append(
-            {
-                "name": loaded.name,
-                "model": loaded.name,
-                "size": size,
-                "digest": record.digest,
-                "details": details(record, parent=False),
-                "expires_at": format_time(expires),
-                "size_vram": 0,
-                "context_length": loaded.spec.num_ctx,
-            }
+            RunningModel(
+                name=loaded.name,
+                size=int(info.model_bytes + info.kv_bytes),
+                digest=record.digest,
+                details=details(record, parent=False),
+                expires_at=format_time(expires),
+                context_length=loaded.spec.num_ctx,
+            )
         )
-    models.sort(key=lambda m: str(m["expires_at"]), reverse=True)
-    return {"models": models}
+    models.sort(key=lambda m: m.expires_at, reverse=True)
+    return ModelList(tuple(models))
 
 
-def show(svc: Services, req: ShowRequest) -> dict[str, Any]:
+def show(svc: Services, req: ShowRequest) -> ShowResponse:
+    """Everything about one model (reads its GGUF: call it off the event loop)."""
     requested = req.model or req.name
     if not requested:
         raise BadRequest("model is required")
@@ -104,7 +106,6 @@ def show(svc: Services, req: ShowRequest) -> dict[str, Any]:
         raise BadRequest(str(err)) from None
     if record is None:
         raise ModelNotFound(name.display_shortest())
-    mv = view(record)
     system = req.system or record.system or ""
     params = dict(record.params)
     parameters = "\n".join(f"{k:<30} {go_quoted(v)}" for k, v in parameter_lines(params))
@@ -121,28 +122,21 @@ def show(svc: Services, req: ShowRequest) -> dict[str, Any]:
         messages=record.messages,
     )
     short = record.name.display_shortest()
-    out: dict[str, Any] = {}
-    if record.license:
-        out["license"] = "\n".join(record.license)
-    out["modelfile"] = (
-        '# Modelfile generated by "ollama show"\n'
-        "# To build a new Modelfile based on this, replace FROM with:\n"
-        f"# FROM {short}\n\n" + text
+    path = record.model_path
+    return ShowResponse(
+        license="\n".join(record.license),
+        modelfile=(
+            '# Modelfile generated by "ollama show"\n'
+            "# To build a new Modelfile based on this, replace FROM with:\n"
+            f"# FROM {short}\n\n" + text
+        ),
+        parameters=parameters,
+        template=record.template or "",
+        system=system,
+        details=details(record),
+        messages=tuple(ShowMessage(m.get("role", ""), m.get("content", "")) for m in record.messages),
+        model_info=model_info(path, verbose=bool(req.verbose)) if path else {},
+        tensors=tensors_json(path) if path else None,
+        capabilities=view(record).capabilities,
+        modified_at=format_time(record.modified_at),
     )
-    if parameters:
-        out["parameters"] = parameters
-    if record.template:
-        out["template"] = record.template
-    if system:
-        out["system"] = system
-    out["details"] = details(record)
-    if record.messages:
-        out["messages"] = [{"role": m.get("role", ""), "content": m.get("content", "")} for m in record.messages]
-    verbose = bool(req.verbose)
-    out["model_info"] = model_info(record.model_path, verbose=verbose) if record.model_path else {}
-    if record.model_path:
-        out["tensors"] = tensors_json(record.model_path)
-    if mv.capabilities:
-        out["capabilities"] = list(mv.capabilities)
-    out["modified_at"] = format_time(record.modified_at)
-    return out

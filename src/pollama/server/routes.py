@@ -41,17 +41,17 @@ async def chat(request: Request) -> Response:
 
 async def tags(request: Request) -> Response:
     body = await asyncio.to_thread(listing.tags, services(request))
-    return json_response(dumps(body))
+    return json_response(dumps(body.to_wire()))
 
 
 async def ps(request: Request) -> Response:
-    return json_response(dumps(listing.ps(services(request))))
+    return json_response(dumps(listing.ps(services(request)).to_wire()))
 
 
 async def show(request: Request) -> Response:
     req = decode(await request.body(), ShowRequest, "ShowRequest")
     body = await asyncio.to_thread(listing.show, services(request), req)
-    return json_response(dumps(body))
+    return json_response(dumps(body.to_wire()))
 
 
 routes = [
