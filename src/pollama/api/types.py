@@ -45,7 +45,9 @@ class Message(WireModel):
         return value.lower()
 
 
-class _Inference(WireModel):
+class InferenceRequest(WireModel):
+    """Fields that /api/generate and /api/chat share."""
+
     model: StrictStr | None = None
     stream: StrictBool | None = None
     format: Any = None
@@ -59,7 +61,7 @@ class _Inference(WireModel):
     debug_render_only: StrictBool | None = Field(default=None, alias="_debug_render_only")
 
 
-class GenerateRequest(_Inference):
+class GenerateRequest(InferenceRequest):
     prompt: StrictStr | None = None
     suffix: StrictStr | None = None
     system: StrictStr | None = None
@@ -69,7 +71,7 @@ class GenerateRequest(_Inference):
     images: list[StrictStr] | None = None
 
 
-class ChatRequest(_Inference):
+class ChatRequest(InferenceRequest):
     messages: list[Message] | None = None
     tools: list[dict[str, Any]] | None = None
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-from pollama.api.options import parse_keep_alive
 from pollama.api.responses import ChatMessage, ChatResponse, DebugInfo
-from pollama.api.types import ChatRequest, Message, Think
+from pollama.api.types import ChatRequest, Message
 from pollama.errors import BadRequest, Unsupported
-from pollama.inference.core import Finished, check_think, check_top_logprobs, find_model, session, unload
+from pollama.inference.core import Finished, check_think, find_model, read_common, session, unload
 from pollama.models import ModelView
 from pollama.prompt.build import chat_prompt
 from pollama.prompt.types import Message as PromptMessage
@@ -22,9 +21,7 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
     """Stream the answer to ``req``; a domain error before the first object is raised from the first step."""
     start = time.monotonic_ns()
     requested = req.model or ""
-    keep_alive = parse_keep_alive(req.keep_alive)
-    think = Think.parse(req.think)
-    check_top_logprobs(req.top_logprobs)
+    keep_alive, think = read_common(req)
     if not requested:
         raise BadRequest("model is required")
     model = await find_model(svc, requested)

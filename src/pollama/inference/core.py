@@ -14,9 +14,9 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from pollama.api.options import Options
+from pollama.api.options import Options, parse_keep_alive
 from pollama.api.responses import Metrics
-from pollama.api.types import Think
+from pollama.api.types import InferenceRequest, Think
 from pollama.engines.base import CompletionRequest, Done, LoadSpec, Runner
 from pollama.errors import BadRequest, ModelNotFound, Unsupported
 from pollama.models import ModelView, resolve
@@ -25,9 +25,13 @@ from pollama.scheduler import Lease
 from pollama.services import Services
 
 
-def check_top_logprobs(value: int | None) -> None:
-    if value is not None and not 0 <= value <= 20:
+def read_common(req: InferenceRequest) -> tuple[float | None, Think]:
+    """``keep_alive`` and ``think``, the fields generate and chat share, checked in Ollama's order."""
+    keep_alive = parse_keep_alive(req.keep_alive)
+    think = Think.parse(req.think)
+    if req.top_logprobs is not None and not 0 <= req.top_logprobs <= 20:
         raise BadRequest("top_logprobs must be between 0 and 20")
+    return keep_alive, think
 
 
 def check_think(model: ModelView, think: Think, requested: str) -> Think:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-from pollama.api.options import parse_keep_alive
 from pollama.api.responses import DebugInfo, GenerateResponse
 from pollama.api.types import GenerateRequest, Think
 from pollama.errors import BadRequest, Failed, Unsupported
-from pollama.inference.core import Finished, Session, check_think, check_top_logprobs, find_model, session, unload
+from pollama.inference.core import Finished, Session, check_think, find_model, read_common, session, unload
 from pollama.models import ModelView
 from pollama.prompt.build import generate_prompt
 from pollama.prompt.gotemplate import TemplateError
@@ -21,9 +20,7 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[Generat
     """Stream the answer to ``req``; a domain error before the first object is raised from the first step."""
     start = time.monotonic_ns()
     requested = req.model or ""
-    keep_alive = parse_keep_alive(req.keep_alive)
-    think = Think.parse(req.think)
-    check_top_logprobs(req.top_logprobs)
+    keep_alive, think = read_common(req)
     model = await find_model(svc, requested)
     if not req.prompt and keep_alive == 0:
         await unload(svc, model)

@@ -69,13 +69,7 @@ class ChunkMsg(TypedDict):
 class DoneMsg(TypedDict):
     op: Literal["done"]
     id: int
-    done_reason: str
-    prompt_eval_count: int
-    prompt_eval_duration: int
-    eval_count: int
-    eval_duration: int
-    context: list[int]
-    cached_tokens: int
+    done: dict[str, Any]
 
 
 class ErrorMsg(TypedDict):
@@ -128,19 +122,11 @@ def sampling_from_msg(msg: dict[str, Any]) -> SamplingOptions:
 
 
 def done_msg(req_id: int, done: Done) -> DoneMsg:
-    return {"op": "done", "id": req_id, **asdict(done)}  # type: ignore[typeddict-item]
+    return {"op": "done", "id": req_id, "done": asdict(done)}
 
 
 def done_from_msg(msg: dict[str, Any]) -> Done:
-    return Done(
-        done_reason=msg["done_reason"],
-        prompt_eval_count=msg["prompt_eval_count"],
-        prompt_eval_duration=msg["prompt_eval_duration"],
-        eval_count=msg["eval_count"],
-        eval_duration=msg["eval_duration"],
-        context=msg["context"],
-        cached_tokens=msg["cached_tokens"],
-    )
+    return Done(**msg["done"])
 
 
 def info_from_msg(msg: dict[str, Any]) -> RunnerInfo:
