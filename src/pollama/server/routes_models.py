@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,7 +23,7 @@ async def create(request: Request) -> Response:
 
 async def copy(request: Request) -> Response:
     req = decode(await request.body(), lifecycle.CopyRequest, "CopyRequest")
-    lifecycle.copy_model(services(request), req)
+    await asyncio.to_thread(lifecycle.copy_model, services(request), req)
     return Response(status_code=200)
 
 
