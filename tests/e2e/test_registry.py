@@ -24,8 +24,6 @@ from registry_helpers import CountingProxy, Registry, write_random_model
 from pollama.store.names import Name
 from pollama.store.store import Store
 
-pytestmark = pytest.mark.e2e
-
 MB = 1_000_000
 
 

@@ -26,8 +26,6 @@ from pollama.registry.push import push
 from pollama.store.names import Name
 from pollama.store.store import Store
 
-pytestmark = pytest.mark.e2e
-
 MB = 1_000_000
 SIZE = 230 * MB  # Ollama's sizing: parts of 100, 100 and 30 MB
 
