@@ -1,6 +1,6 @@
 """A real OCI registry for the tests (Debian's ``docker-registry``, Distribution 2.8) and a byte-counting proxy.
 
-The registry is installed with apt when missing (CI runs on a fresh Debian/Ubuntu as root) and started on a
+The registry binary comes from the test command (``scripts/test`` installs it with apt); it is started on a
 free loopback port with its own storage directory. The proxy sits between pollama and the registry so a test
 can count the bytes the registry actually served, and hold the stream after a budget to catch a pull mid-way.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from e2e_helpers import free_port
 
 from pollama.store.manifest import MEDIA_TYPE_CONFIG, MEDIA_TYPE_MODEL, Layer, Manifest
@@ -26,17 +26,14 @@ from pollama.store.store import Store
 REGISTRY_BIN = "docker-registry"
 
 
-def ensure_docker_registry() -> str:
+def docker_registry() -> str:
     path = shutil.which(REGISTRY_BIN)
-    if path:
-        return path
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "docker-registry"], check=True, env=env, stdout=subprocess.DEVNULL
-    )
-    path = shutil.which(REGISTRY_BIN)
-    assert path, "docker-registry not installed"
+    if path is None:
+        pytest.fail(
+            f"{REGISTRY_BIN} is not on PATH: these tests need Debian's docker-registry package "
+            "(scripts/test installs it, or: apt-get install docker-registry)",
+            pytrace=False,
+        )
     return path
 
 
@@ -52,7 +49,7 @@ class Registry:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Registry:
-        binary = ensure_docker_registry()
+        binary = docker_registry()
         self.storage.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.yml"
         config.write_text(
