@@ -16,6 +16,29 @@ PROMPT_TOO_LONG = (
 )
 
 
+def test_cached_tokens_is_the_prefix_shared_with_the_slot(aio: Loop, fresh_runner: LlamaCppRunner) -> None:
+    runner = fresh_runner
+    first = chat("My name is Ada and I like chess. Remember that.")
+    second = first + "Noted.<end_of_turn>\n" + chat("What is my name?")
+    unrelated = "Unrelated text."
+    first_tokens, second_tokens, unrelated_tokens = (
+        aio.run(runner.tokenize(text, add_special=True)) for text in (first, second, unrelated)
+    )
+    assert second_tokens[: len(first_tokens)] == first_tokens
+    assert unrelated_tokens[0] == second_tokens[0] and unrelated_tokens[1] != second_tokens[1]  # BOS only
+
+    def cached(prompt: str) -> int:
+        # With one token to predict, the slot ends up holding exactly the prompt: the sampled token is
+        # reported but never evaluated.
+        _, done = aio.run(collect(runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=1)))
+        return done.cached_tokens
+
+    assert cached(first) == 0  # a fresh runner's only slot is empty
+    assert cached(second) == len(first_tokens)
+    assert cached(unrelated) == 1
+    assert cached(second) == 1
+
+
 def test_prefix_reuse_gives_cold_output(aio: Loop, fresh_runner: LlamaCppRunner) -> None:
     runner = fresh_runner
     first = chat("My name is Ada and I like chess. Remember that.")
@@ -29,7 +52,7 @@ def test_prefix_reuse_gives_cold_output(aio: Loop, fresh_runner: LlamaCppRunner)
     # Evict the slot's cache with an unrelated prompt, then run the same second prompt cold.
     aio.run(collect(runner, CompletionRequest(prompt="Unrelated text.", sampling=GREEDY, num_predict=2)))
     cold, done3 = aio.run(collect(runner, CompletionRequest(prompt=second, sampling=GREEDY, num_predict=16)))
-    assert done3.cached_tokens <= 1
+    assert done3.cached_tokens == 1  # the BOS token
     assert "".join(warm) == "".join(cold)
 
 
