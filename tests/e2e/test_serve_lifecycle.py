@@ -136,6 +136,9 @@ def test_queue_limit_returns_503(start_server: Callable[..., Server]) -> None:
     with server.client() as c:
         c.post("/api/generate", json={"model": MODEL})
     statuses: list[tuple[int, str]] = []
+    lock = threading.Lock()
+    answered = threading.Semaphore(0)
+    holding = threading.Event()
     stop = threading.Event()
 
     def hold() -> None:
@@ -146,6 +149,7 @@ def test_queue_limit_returns_503(start_server: Callable[..., Server]) -> None:
             timeout=300,
         ) as r:
             for _ in r.iter_lines():
+                holding.set()
                 if stop.is_set():
                     break
 
@@ -155,24 +159,26 @@ def test_queue_limit_returns_503(start_server: Callable[..., Server]) -> None:
             json={"model": MODEL, "prompt": "hi", "stream": False, "options": {"num_predict": 2}},
             timeout=300,
         )
-        statuses.append((r.status_code, r.text))
+        with lock:
+            statuses.append((r.status_code, r.text))
+        answered.release()
 
     holder = threading.Thread(target=hold)
     holder.start()
-    time.sleep(1.0)
+    assert holding.wait(120), "the holding request never streamed"
+    # The only slot is taken: of three more requests, the queue takes one and the other two are turned away.
     waiters = [threading.Thread(target=queued) for _ in range(3)]
     for t in waiters:
         t.start()
-        time.sleep(0.3)
-    time.sleep(1.0)
+    for _ in range(2):
+        assert answered.acquire(timeout=120), statuses
     stop.set()
     holder.join()
     for t in waiters:
         t.join()
     busy = [s for s in statuses if s[0] == 503]
-    assert busy, statuses
+    assert len(busy) == 2 and [s[0] for s in statuses][-1] == 200, statuses
     assert json.loads(busy[0][1]) == {"error": "server busy, please try again.  maximum pending requests exceeded"}
-    assert any(s[0] == 200 for s in statuses)
 
 
 def test_disconnect_frees_the_slot(start_server: Callable[..., Server]) -> None:

@@ -56,13 +56,15 @@ def test_closing_streams_frees_slots(aio: Loop, runner: LlamaCppRunner) -> None:
 
 
 def test_task_cancellation_cancels_the_request(aio: Loop, runner: LlamaCppRunner) -> None:
-    async def consume() -> None:
+    async def consume(streaming: asyncio.Event) -> None:
         async for _ in runner.completion(CompletionRequest(prompt=chat("Count to a million."), sampling=GREEDY)):
-            pass
+            streaming.set()
 
     async def scenario() -> None:
-        tasks = [asyncio.create_task(consume()) for _ in range(4)]
-        await asyncio.sleep(1.0)
+        streaming = [asyncio.Event() for _ in range(4)]
+        tasks = [asyncio.create_task(consume(event)) for event in streaming]
+        # Every slot is generating: the request below only runs if the cancels freed them.
+        await asyncio.gather(*(event.wait() for event in streaming))
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
