@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from registry_helpers import CountingProxy, Registry, write_random_model
 
+from pollama.api.responses import Progress
 from pollama.registry import download
 from pollama.registry.parts import part_sizes
 from pollama.registry.pull import pull
@@ -48,8 +49,8 @@ def pushed(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> tupl
     return proxy, name, manifest.layers[0].digest
 
 
-async def _collect(it: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [item async for item in it]
+async def _collect(it: AsyncIterator[Progress]) -> list[dict[str, Any]]:
+    return [item.to_wire() async for item in it]
 
 
 @pytest.fixture
@@ -65,16 +66,13 @@ def _sha(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _settled_states(store: Store) -> list[dict[str, Any]]:
-    """The parts' state files once the cancelled transfer threads have stopped writing them."""
-    last: list[dict[str, Any]] = []
-    for _ in range(50):
-        states = [json.loads(p.read_text()) for p in sorted(store.blobs.dir.glob("*-partial-*"))]
-        if states and states == last:
-            return states
-        last = states
-        time.sleep(0.1)
-    return last
+def _settled_states(store: Store, digest: str) -> list[dict[str, Any]]:
+    """The parts' state files once the cancelled download's threads (named after the blob) have returned."""
+    for thread in threading.enumerate():
+        if thread.name.endswith(digest[7:19]):
+            thread.join(timeout=60)
+            assert not thread.is_alive(), f"{thread.name} still running after the pull was cancelled"
+    return [json.loads(p.read_text()) for p in sorted(store.blobs.dir.glob("*-partial-*"))]
 
 
 @pytest.mark.usefixtures("parallel")
@@ -97,11 +95,11 @@ def test_parallel_parts_resume(pushed: tuple[CountingProxy, str, str], tmp_path:
 
     async def pull_until(limit: int) -> None:
         async for item in pull(store, Name.parse(name), insecure=True):
-            if item.get("digest") == digest and item.get("completed", 0) >= limit:
+            if item.digest == digest and item.completed >= limit:
                 return  # closing the pull here cancels its download, as a client going away does
 
     asyncio.run(pull_until(60 * MB))
-    states = _settled_states(store)
+    states = _settled_states(store, digest)
     assert len(states) == 3
     assert all(s["Completed"] > 0 for s in states)  # the three parts were in flight together
     recorded = sum(s["Completed"] for s in states)
