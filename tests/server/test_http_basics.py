@@ -51,13 +51,11 @@ async def test_unknown_path_and_method(srv: Served, method: str, path: str, stat
     assert r.headers["content-type"].startswith("text/plain")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: gin answers 404 and 405 as exactly text/plain, without a charset")
 async def test_unknown_path_and_method_content_type(srv: Served) -> None:
     assert (await srv.http.get("/api/nope")).headers["content-type"] == "text/plain"
     assert (await srv.http.get("/api/generate")).headers["content-type"] == "text/plain"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Ollama routes /api/ps for GET only, so HEAD is a 405; Starlette adds HEAD")
 async def test_head_ps_is_not_allowed(srv: Served) -> None:
     assert (await srv.http.head("/api/ps")).status_code == 405
 

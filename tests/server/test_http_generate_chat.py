@@ -273,10 +273,6 @@ async def test_debug_render_only_answers_the_prompt_without_generating(srv: Serv
     assert len(srv.engine.runners) == 1  # Ollama loads the model to render (it counts tokens with it)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Ollama answers _debug_render_only with c.JSON, one application/json object, even streaming",
-)
 async def test_debug_render_only_is_one_json_object_when_streaming(srv: Served) -> None:
     r = await srv.http.post("/api/chat", json=chat_body("hi", _debug_render_only=True))
     assert r.headers["content-type"] == JSON

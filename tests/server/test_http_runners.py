@@ -71,7 +71,6 @@ async def test_unload_of_a_model_that_is_not_loaded_loads_nothing(srv: Served) -
     assert srv.engine.runners == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Ollama answers load and unload with c.JSON: one application/json object")
 @pytest.mark.parametrize("body", [{"model": TINY}, {"model": TINY, "keep_alive": 0}])
 async def test_load_and_unload_answers_are_one_json_object(srv: Served, body: dict[str, Any]) -> None:
     r = await srv.http.post("/api/generate", json=body)

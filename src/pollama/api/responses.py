@@ -17,6 +17,12 @@ from pollama.api.types import ToolCall
 class WireResponse(Protocol):
     """Anything the HTTP edge can encode."""
 
+    @property
+    def whole(self) -> bool:
+        """An answer complete in itself, sent as one JSON object even to a streaming client (Ollama does so for
+        load, unload and render-only answers)."""
+        ...
+
     def to_wire(self) -> dict[str, Any]: ...
 
 
@@ -86,6 +92,7 @@ class GenerateResponse:
     context: list[int] | None = None
     metrics: Metrics | None = None
     debug_info: DebugInfo | None = None
+    whole: bool = False
     created_at: str = field(default_factory=created_at)
 
     def to_wire(self) -> dict[str, Any]:
@@ -143,6 +150,7 @@ class ChatResponse:
     done_reason: str = ""
     metrics: Metrics | None = None
     debug_info: DebugInfo | None = None
+    whole: bool = False
     created_at: str = field(default_factory=created_at)
 
     def to_wire(self) -> dict[str, Any]:
@@ -182,6 +190,10 @@ class Progress:
     digest: str = ""
     total: int = 0
     completed: int = 0
+
+    @property
+    def whole(self) -> bool:
+        return False
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status}

@@ -28,7 +28,7 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
     messages = req.messages or []
     if not messages and keep_alive == 0:
         await unload(svc, model)
-        yield ChatResponse(requested, done=True, done_reason="unload")
+        yield ChatResponse(requested, done=True, done_reason="unload", whole=True)
         return
     if "completion" not in model.capabilities:
         raise Unsupported(f'"{requested}" does not support chat')
@@ -40,7 +40,7 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
 
     async with session(svc, model, opts, keep_alive, start) as s:
         if not messages:
-            yield ChatResponse(requested, done=True, done_reason="load")
+            yield ChatResponse(requested, done=True, done_reason="load", whole=True)
             return
         prompt = await chat_prompt(
             model.template,
@@ -52,7 +52,7 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
             think=think,
         )
         if req.debug_render_only:
-            yield ChatResponse(requested, message=ChatMessage(role=""), debug_info=DebugInfo(prompt))
+            yield ChatResponse(requested, message=ChatMessage(role=""), debug_info=DebugInfo(prompt), whole=True)
             return
         async for item in s.complete(prompt, opts, shift=req.shift):
             if isinstance(item, Finished):

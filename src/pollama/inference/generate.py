@@ -24,7 +24,7 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[Generat
     model = await find_model(svc, requested)
     if not req.prompt and keep_alive == 0:
         await unload(svc, model)
-        yield GenerateResponse(requested, done=True, done_reason="unload")
+        yield GenerateResponse(requested, done=True, done_reason="unload", whole=True)
         return
     if req.raw and (req.template or req.system or req.context):
         raise BadRequest("raw mode does not support template, system, or context")
@@ -37,11 +37,11 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[Generat
 
     async with session(svc, model, opts, keep_alive, start) as s:
         if not req.prompt:
-            yield GenerateResponse(requested, done=True, done_reason="load")
+            yield GenerateResponse(requested, done=True, done_reason="load", whole=True)
             return
         prompt = req.prompt if req.raw else await _render(s, model, req, think, opts.runner.num_ctx)
         if req.debug_render_only:
-            yield GenerateResponse(requested, debug_info=DebugInfo(prompt))
+            yield GenerateResponse(requested, debug_info=DebugInfo(prompt), whole=True)
             return
         async for item in s.complete(prompt, opts, shift=req.shift):
             if isinstance(item, Finished):

@@ -10,7 +10,7 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
 from pollama.api.jsonio import dumps
 from pollama.errors import BadRequest, NotFound, PollamaError, ServerBusy, Unauthorized
@@ -51,7 +51,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods answer as Go's router does, in plain text."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return PlainTextResponse("405 method not allowed", status_code=405)
+        return _go_text("405 method not allowed", 405)
     if exc.status_code == 404:
-        return PlainTextResponse("404 page not found", status_code=404)
-    return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+        return _go_text("404 page not found", 404)
+    return _go_text(str(exc.detail), exc.status_code)
+
+
+def _go_text(text: str, status: int) -> Response:
+    # Go's router writes these with a bare text/plain, no charset; Starlette would add one.
+    return Response(text, status_code=status, headers={"content-type": "text/plain"})

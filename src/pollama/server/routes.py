@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -45,6 +46,9 @@ async def tags(request: Request) -> Response:
 
 
 async def ps(request: Request) -> Response:
+    if request.method == "HEAD":
+        # Starlette answers HEAD wherever GET is routed; Ollama routes only GET here.
+        raise HTTPException(405)
     return json_response(dumps(listing.ps(services(request)).to_wire()))
 
 

@@ -46,6 +46,9 @@ async def respond(
         first = await anext(it)
     except StopAsyncIteration:
         raise Failed("no response") from None
+    if first.whole:
+        await _aclose(it)
+        return json_response(dumps(first.to_wire()))
 
     async def body() -> AsyncIterator[bytes]:
         yield dumps_line(first.to_wire())
