@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import ollama
@@ -50,7 +51,8 @@ def test_tags_digest_is_sha256_of_manifest(server: Server, models_dir: object) -
 
 def test_show(server: Server) -> None:
     with server.client() as c:
-        body = c.post("/api/show", json={"model": MODEL}).json()
+        raw = c.post("/api/show", json={"model": MODEL}).content
+        body = json.loads(raw)
         same = c.post("/api/show", json={"name": "GEMMA3:270M"}).json()  # case-insensitive lookup
     assert body["details"]["family"] == "gemma3"
     assert "<start_of_turn>" in body["template"]
@@ -65,6 +67,8 @@ def test_show(server: Server) -> None:
     assert info["gemma3.context_length"] == 32768
     assert info["tokenizer.ggml.tokens"] is None  # arrays are left out unless verbose ("zero means zero")
     assert "general.name" not in info and "tokenizer.chat_template" not in info
+    # A GGUF float32 prints as Go prints a float32 (not 1e-06, not 9.999999974752427e-7).
+    assert b'"gemma3.attention.layer_norm_rms_epsilon":0.000001,' in raw
     assert body["capabilities"] == ["completion"]
     assert {"name", "type", "shape"} <= set(body["tensors"][0])
     assert same["modelfile"] == body["modelfile"]

@@ -8,7 +8,7 @@ import pytest
 
 from pollama.prompt.gotemplate import TemplateError, parse
 from pollama.prompt.gotemplate.gofmt import format_float, sprintf
-from pollama.prompt.gotemplate.gojson import marshal
+from pollama.prompt.gotemplate.values import json_marshal
 
 
 def render(src: str, data: object = None) -> str:
@@ -219,11 +219,13 @@ def test_call() -> None:
 
 
 def test_json_matches_go_marshal() -> None:
-    value = {"b": "<tag> & \u2028", "a": [1, 2.5, None, True, 1e21, 1e-7], "c": {"z": 1, "y": "\n\x01"}}
-    assert marshal(value) == (
-        '{"a":[1,2.5,null,true,1e+21,1e-7],"b":"\\u003ctag\\u003e \\u0026 \\u2028","c":{"y":"\\n\\u0001","z":1}}'
+    value = {"b": "<tag> & \u2028", "a": [1, 2.5, None, True, 1e21, 1e-7, 1e-5], "c": {"z": 1, "y": "\n\x01"}}
+    assert json_marshal(value) == (
+        '{"a":[1,2.5,null,true,1e+21,1e-7,0.00001],"b":"\\u003ctag\\u003e \\u0026 \\u2028",'
+        '"c":{"y":"\\n\\u0001","z":1}}'
     )
-    assert render("{{ json . }}", value) == marshal(value)
+    assert render("{{ json . }}", value) == json_marshal(value)
+    assert render("{{ json .X }}", {"X": float("nan")}) == ""  # Ollama drops the marshal error
     assert render("{{ json .X }}", {"X": "é"}) == '"é"'
 
 
@@ -255,6 +257,10 @@ def test_struct_fields_and_printing() -> None:
     assert render("{{ . }}", [Shown(), Shown()]) == "[shown! shown!]"
     with pytest.raises(TemplateError, match="can't evaluate field Z in type Point"):
         render("{{ .P.Z }}", {"P": Point(1, "a")})
+    # json.Marshal of a struct: fields in declaration order, while maps inside are sorted.
+    assert render("{{ json . }}", {"P": Point(2, "<b>"), "A": {"z": 1, "b": 2}}) == (
+        '{"A":{"b":2,"z":1},"P":{"X":2,"Y":"\\u003cb\\u003e"}}'
+    )
 
 
 # --- parse errors read like Go's -----------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import gguf
 import numpy as np
 import pytest
 
+from pollama import gojson
+from pollama.gojson import Float32
 from pollama.store.gguf_info import (
     GGUFArray,
     GGUFError,
@@ -62,8 +64,10 @@ def test_tiny_model_info(tiny_gguf: Path) -> None:
     assert "general.name" not in mi and "tokenizer.chat_template" not in mi
     assert list(mi) == sorted(mi)
     assert mi["general.parameter_count"] == 808
-    assert mi["llama.attention.layer_norm_rms_epsilon"] == 1e-6  # shortest float32 decimal, not 9.99e-07
-    assert mi["llama.rope.freq_base"] == 10000 and isinstance(mi["llama.rope.freq_base"], int)
+    # GGUF float32 values stay Go float32s: Ollama prints 0.000001 (float32 digits), not 9.999999974752427e-7.
+    assert isinstance(mi["llama.attention.layer_norm_rms_epsilon"], Float32)
+    assert gojson.marshal(mi["llama.attention.layer_norm_rms_epsilon"]) == "0.000001"
+    assert gojson.marshal(mi["llama.rope.freq_base"]) == "10000"
     # Ollama decodes with maxArraySize=0: non-empty arrays marshal as null, empty ones as [].
     assert mi["tokenizer.ggml.tokens"] is None
     assert mi["tiny.small"] is None

@@ -1,4 +1,4 @@
-"""Manifest bytes as Ollama writes them, digest, unknown fields; Go JSON encoding details."""
+"""Manifest bytes as Ollama writes them, digest, unknown fields (Go JSON details: tests/unit/test_gojson.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from pollama.store.gojson import go_encode, go_float
+from pollama import gojson
 from pollama.store.manifest import MEDIA_TYPE_CONFIG, MEDIA_TYPE_MODEL, Layer, Manifest, ManifestError
 
 D1 = "sha256:" + "a" * 64
@@ -52,36 +52,17 @@ def test_read_keeps_original_bytes_and_unknown_fields() -> None:
     assert m.layers[0].media_type == MEDIA_TYPE_MODEL and m.layers[0].size == 20
     assert m.extra == {"annotations": {"a": "b"}}
     # Re-serialising from fields keeps the unknown ones.
-    rebuilt = Manifest.from_bytes(go_encode(m.to_json()))
+    rebuilt = Manifest.from_bytes(gojson.encode(m.to_json()))
     assert rebuilt.extra == {"annotations": {"a": "b"}} and rebuilt.layers[0].extra == {"urls": ["x"]}
 
 
 def test_roundtrip_bytes() -> None:
     m = Manifest.from_bytes(OLLAMA_BYTES)
     assert m.to_bytes() == OLLAMA_BYTES
-    assert go_encode(m.to_json()) == OLLAMA_BYTES
+    assert gojson.encode(m.to_json()) == OLLAMA_BYTES
 
 
 @pytest.mark.parametrize("bad", [b"", b"not json", b"[]", b'{"layers": 3}', b'{"layers": [{"size": "x"}]}'])
 def test_corrupt_manifest_raises(bad: bytes) -> None:
     with pytest.raises(ManifestError):
         Manifest.from_bytes(bad)
-
-
-def test_go_json_escapes_and_numbers() -> None:
-    got = go_encode({"stop": ["<end_of_turn>"], "temperature": 1.0, "top_k": 64, "top_p": 0.95, "a&b": "\u2028"})
-    want = b'{"stop":["\\u003cend_of_turn\\u003e"],"temperature":1,"top_k":64,"top_p":0.95,'
-    assert got == want + b'"a\\u0026b":"\\u2028"}\n'
-    # The library gemma3 params blob digest proves the format end to end.
-    lib = go_encode({"stop": ["<end_of_turn>"], "temperature": 1, "top_k": 64, "top_p": 0.95})
-    assert hashlib.sha256(lib).hexdigest().startswith("3116c5225075")
-    assert go_encode("é") == '"é"\n'.encode()
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [(1.0, "1"), (0.95, "0.95"), (1e-6, "0.000001"), (1.5e-5, "0.000015"), (1e-7, "1e-7"), (1e21, "1e+21"),
-     (1e20, "100000000000000000000"), (-0.5, "-0.5"), (0.0, "0")],
-)  # fmt: skip
-def test_go_float(value: float, text: str) -> None:
-    assert go_float(value) == text

@@ -11,20 +11,20 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from pollama import gojson
 from pollama.errors import BadRequest
 
 T = TypeVar("T", bound=BaseModel)
 
-_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
-
 
 def dumps(obj: Any) -> str:
-    """Compact JSON with Go's escaping (the bytes Ollama would send)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(_ESCAPES)
+    """Compact JSON exactly as Go's ``json.Marshal`` writes it (the bytes Ollama would send)."""
+    return gojson.marshal(obj)
 
 
 def dumps_line(obj: Any) -> bytes:
-    return (dumps(obj) + "\n").encode()
+    """One NDJSON line, as Go's ``Encoder.Encode`` writes it."""
+    return gojson.encode(obj)
 
 
 def _json_type(value: Any) -> str:

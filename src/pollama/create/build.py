@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
+from pollama import gojson
 from pollama.api.lifecycle import CreateRequest
 from pollama.api.options import Options, apply
 from pollama.api.responses import Progress
@@ -26,7 +27,6 @@ from pollama.prompt.gotemplate.errors import TemplateError
 from pollama.prompt.template import Template
 from pollama.registry.pull import pull
 from pollama.store.gguf_info import human_number
-from pollama.store.gojson import go_encode
 from pollama.store.manifest import (
     MEDIA_TYPE_CONFIG,
     MEDIA_TYPE_LICENSE,
@@ -124,8 +124,7 @@ def _params_layer(store: Store, built: list[layers.NewLayer], params: dict[str, 
     if not merged:
         return built
     built = layers.drop(store, built, MEDIA_TYPE_PARAMS)
-    # Go encodes a map with sorted keys.
-    return [*built, layers.from_bytes(store, go_encode(dict(sorted(merged.items()))), MEDIA_TYPE_PARAMS)]
+    return [*built, layers.from_bytes(store, gojson.encode(merged, sort_maps=True), MEDIA_TYPE_PARAMS)]
 
 
 def _message_json(m: Any) -> dict[str, Any]:
@@ -177,11 +176,11 @@ def _create_model(
     built = _params_layer(store, built, req.parameters or {})
     if req.messages:
         built = layers.drop(store, built, MEDIA_TYPE_MESSAGES)
-        encoded = go_encode([_message_json(m) for m in req.messages])
+        encoded = gojson.encode([_message_json(m) for m in req.messages])
         built.append(layers.from_bytes(store, encoded, MEDIA_TYPE_MESSAGES))
 
     config = ModelConfig.from_json(cfg)
-    config_layer = layers.from_bytes(store, go_encode(config.to_json()), MEDIA_TYPE_CONFIG)
+    config_layer = layers.from_bytes(store, gojson.encode(config.to_json()), MEDIA_TYPE_CONFIG)
 
     unique: list[layers.NewLayer] = []
     seen: set[str] = set()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pollama import gojson
 from pollama.api.responses import Progress
 from pollama.create import layers
 from pollama.errors import BadRequest, Failed
 from pollama.prompt.named import match_chat_template
 from pollama.store.gguf_info import GGUF_MAGIC, GGUFError, GGUFInfo, read_gguf
-from pollama.store.gojson import go_encode
 from pollama.store.manifest import (
     MEDIA_TYPE_ADAPTER,
     MEDIA_TYPE_DRAFT,
@@ -121,7 +121,7 @@ def detect_chat_template(store: Store, found: list[layers.NewLayer]) -> list[lay
         tmpl = layers.from_bytes(store, named.text.encode(), MEDIA_TYPE_TEMPLATE)
         out.append(tmpl.with_status(f"using autodetected template {named.name}"))
         # Every vendored template has a .json with "stop"; Ollama writes it as {"stop":[...]}.
-        out.append(layers.from_bytes(store, go_encode({"stop": named.stop}), MEDIA_TYPE_PARAMS))
+        out.append(layers.from_bytes(store, gojson.encode({"stop": named.stop}), MEDIA_TYPE_PARAMS))
     return out
 
 

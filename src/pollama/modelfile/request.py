@@ -18,9 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pollama.api.options import DEPRECATED_PARAMETERS, KINDS, Kind
+from pollama.gojson import Float32, format_float
 from pollama.modelfile.parser import Modelfile, parse
 
 log = logging.getLogger("pollama.modelfile")
@@ -31,7 +30,6 @@ PARAMETER_KINDS: dict[str, Kind] = {**KINDS, "draft_num_predict": "int"}
 
 _INT_RE = re.compile(r"^[+-]?[0-9]+$")
 _FLOAT_RE = re.compile(r"^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)$", re.IGNORECASE)
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True}
 _BOOLS |= {"0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
 _SEMVER_RE = re.compile(
@@ -63,10 +61,13 @@ def format_param(key: str, values: list[str]) -> Any:
         if not _FLOAT_RE.match(raw):
             raise CreateRequestError(f"invalid float value {_go_list(values)}")
         value = float(raw)
-        if math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+        if not math.isfinite(value):
+            return value
+        f32 = Float32(value)
+        if math.isinf(f32):
             raise CreateRequestError(f"invalid float value {_go_list(values)}")  # out of float32 range
         # Go keeps a float32 and the client sends its shortest float32 spelling (0.1, not 0.10000000149).
-        return float(str(np.float32(value))) if math.isfinite(value) else value
+        return float(format_float(f32))
     if kind == "bool":
         if raw not in _BOOLS:
             raise CreateRequestError(f"invalid bool value {_go_list(values)}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pollama.gojson import format_float
+
 _QUOTED = ("license", "template", "system", "adapter", "renderer", "parser", "requires", "draft")
 
 
@@ -32,19 +34,8 @@ def go_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return go_float(value)
+        return format_float(value)
     return str(value)
-
-
-def go_float(value: float) -> str:
-    if value == int(value) and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        sign = "-" if exp.startswith("-") else "+"
-        return f"{mantissa}e{sign}{abs(int(exp)):02d}"
-    return text
 
 
 def go_quoted(value: Any) -> str:

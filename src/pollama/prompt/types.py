@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .gotemplate.gojson import marshal
+from .gotemplate.values import json_marshal
 
 
 class PropertyType(list[str]):
@@ -42,7 +42,7 @@ class JSONMap(dict[str, Any]):
     """A Go map with a JSON String() (templateArgs / templateProperties): sorted keys, `{}` when empty."""
 
     def __str__(self) -> str:
-        return marshal(dict(self)) if self else "{}"
+        return json_marshal(dict(self)) if self else "{}"
 
 
 _TS_TYPES = {
@@ -203,7 +203,7 @@ class Tool:
         return out
 
     def __str__(self) -> str:
-        return marshal(self)
+        return json_marshal(self)
 
 
 class ToolList(list[Tool]):
@@ -214,7 +214,7 @@ class ToolList(list[Tool]):
         self.is_nil = tools is None
 
     def __str__(self) -> str:
-        return "null" if self.is_nil else marshal(list(self))
+        return "null" if self.is_nil else json_marshal(list(self))
 
     def __go_json__(self) -> object:
         return None if self.is_nil else list(self)

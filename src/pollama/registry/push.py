@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pollama import gojson
 from pollama.api.responses import Progress
 from pollama.registry.client import ERR_INSECURE, RegistryClient, RegistryError, new_http_client
 from pollama.registry.upload import upload_blob
-from pollama.store.gojson import go_marshal
 from pollama.store.manifest import MEDIA_TYPE_MANIFEST, Layer, Manifest, ManifestError
 from pollama.store.names import Name
 from pollama.store.store import Store
@@ -29,14 +29,14 @@ def _layer_json(layer: Layer) -> dict[str, Any]:
 
 def manifest_for_push(m: Manifest) -> bytes:
     """``json.Marshal`` of Ollama's ``Manifest`` struct: unknown fields dropped, no trailing newline."""
-    return go_marshal(
+    return gojson.marshal(
         {
             "schemaVersion": m.schema_version,
             "mediaType": m.media_type,
             "config": _layer_json(m.config),
             "layers": [_layer_json(layer) for layer in m.layers],
         }
-    )
+    ).encode()
 
 
 async def push(store: Store, name: Name, *, insecure: bool = False) -> AsyncIterator[Progress]:

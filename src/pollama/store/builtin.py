@@ -19,9 +19,9 @@ from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 
+from pollama import gojson
 from pollama.store.blobs import iter_file
 from pollama.store.gguf_info import human_number, read_gguf
-from pollama.store.gojson import go_encode
 from pollama.store.htmltext import article_text
 from pollama.store.manifest import (
     MEDIA_TYPE_CONFIG,
@@ -103,7 +103,7 @@ def build_manifest(store: Store, package: ModuleType) -> Manifest:
     if license_text:
         lic = store.blobs.write_bytes(license_text.encode())
         layers.append(Layer(MEDIA_TYPE_LICENSE, lic.digest, lic.size))
-    p = store.blobs.write_bytes(go_encode(PARAMS))
+    p = store.blobs.write_bytes(gojson.encode(PARAMS))
     layers.append(Layer(MEDIA_TYPE_PARAMS, p.digest, p.size))
 
     # What Ollama's create derives from the GGUF (createModel), with its constant architecture/os.
@@ -116,7 +116,7 @@ def build_manifest(store: Store, package: ModuleType) -> Manifest:
         architecture="amd64",
         os="linux",
     )
-    c = store.blobs.write_bytes(go_encode(config.to_json()))
+    c = store.blobs.write_bytes(gojson.encode(config.to_json()))
     return Manifest.build(Layer(MEDIA_TYPE_CONFIG, c.digest, c.size), layers)
 
 

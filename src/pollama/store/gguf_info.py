@@ -15,6 +15,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from pollama.gojson import Float32
+
 GGUF_MAGIC = b"GGUF"
 SMALL_ARRAY = 64
 
@@ -235,10 +237,10 @@ class _Parser:
         fmt = _SCALAR_FMT.get(t)
         if fmt is None:
             raise GGUFError(f"invalid type: {t}")
-        start = self.pos
         v = self._unpack(fmt)
-        if t == _FLOAT32:
-            return _float32(bytes(self.buf[start : self.pos]), self.order)
+        if t == _FLOAT32 and isinstance(v, float):
+            # Ollama keeps a GGUF float32 as a Go float32, so /api/show prints its float32 digits.
+            return Float32(v)
         return v
 
     def _array(self) -> GGUFArray:
@@ -262,37 +264,9 @@ class _Parser:
             return GGUFArray(t, n, None)
         values = struct.unpack_from(f"{self.order}{n}{fmt}", self.buf, self.pos)
         if t == _FLOAT32:
-            values = tuple(_shortest_f32(v) for v in values)
+            values = tuple(map(Float32, values))
         self.pos += n * size
         return GGUFArray(t, n, tuple(values))
-
-
-_F32 = struct.Struct("<f")
-
-
-def _shortest_f32(x: float) -> float:
-    """The float32 ``x`` as the shortest decimal that round-trips in 32 bits: what Go's JSON prints for it."""
-    if x != x or x in (float("inf"), float("-inf")) or x == 0:
-        return x
-    pack = _F32.pack
-    target = pack(x)
-    # Round-tripping is monotonic in the digit count (more digits land closer), so binary search 1..9.
-    lo, hi = 1, 9
-    best = x
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        candidate = float(f"{x:.{mid}g}")
-        if pack(candidate) == target:
-            best, hi = candidate, mid - 1
-        else:
-            lo = mid + 1
-    return best
-
-
-def _float32(raw: bytes, order: str) -> float:
-    (x,) = struct.unpack(order + "f", raw)
-    assert isinstance(x, float)
-    return _shortest_f32(x)
 
 
 def human_number(n: int) -> str:
@@ -317,14 +291,12 @@ def json_value(v: object, *, verbose: bool) -> object:
     """A KV value as Ollama's ``/api/show`` marshals it.
 
     Non-verbose, Ollama decodes with ``maxArraySize = 0``: every non-empty array keeps no values and
-    marshals as ``null``, empty ones as ``[]``. Whole floats become ints so the JSON reads ``1000000`` like Go's.
+    marshals as ``null``, empty ones as ``[]``.
     """
     if isinstance(v, GGUFArray):
         if v.values is None or (not verbose and v.count > 0):
             return None
-        return [json_value(x, verbose=verbose) for x in v.values]
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e21:
-        return int(v)
+        return list(v.values)
     return v
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pollama.store.gojson import go_encode
+from pollama import gojson
 
 SCHEMA_VERSION = 2
 MEDIA_TYPE_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -129,7 +129,7 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         """The file contents: the original bytes if read from disk, else what Ollama's ``WriteManifest`` writes."""
-        return self.raw if self.raw is not None else go_encode(self.to_json())
+        return self.raw if self.raw is not None else gojson.encode(self.to_json())
 
     @property
     def digest(self) -> str:

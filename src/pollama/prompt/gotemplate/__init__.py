@@ -16,9 +16,9 @@ from .errors import TemplateError
 from .exec import Executor
 from .funcs import DEFAULT_FUNCS, Func, FuncError
 from .gofmt import format_v, sprintf
-from .gojson import marshal as json_marshal
 from .nodes import ListNode
 from .parser import parse_tree
+from .values import json_marshal
 
 __all__ = [
     "DEFAULT_FUNCS",

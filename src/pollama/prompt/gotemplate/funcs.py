@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pollama.gojson import MarshalError
+
 from .gofmt import format_v, sprint, sprintf, sprintln
-from .gojson import JSONError, marshal
-from .values import go_type_name, is_func, is_struct, is_true
+from .values import go_type_name, is_func, is_struct, is_true, json_marshal
 
 
 class FuncError(Exception):
@@ -216,8 +217,8 @@ def _call(fn: object, *args: object) -> object:
 def _json(v: object) -> str:
     # Ollama discards the marshal error and prints whatever bytes came back (nothing).
     try:
-        return marshal(v)
-    except JSONError:
+        return json_marshal(v)
+    except MarshalError:
         return ""
 
 

@@ -7,56 +7,9 @@ Templates rely on these exact strings.
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
+from pollama.gojson import format_float
 
 from .values import has_stringer, is_struct, struct_fields
-
-
-def _shortest_digits(f: float) -> tuple[str, int]:
-    """Shortest round-trip decimal digits of |f| and the decimal point position (Go's digs.d, digs.dp)."""
-    t = Decimal(repr(abs(f))).normalize().as_tuple()
-    digits = "".join(str(d) for d in t.digits)
-    exp = int(t.exponent)
-    if digits == "0":
-        return "0", 1
-    return digits, len(digits) + exp
-
-
-def format_float(f: float, verb: str = "g", prec: int = -1) -> str:
-    """strconv.FormatFloat(f, verb, prec, 64) for verbs g, e, f (prec -1 = shortest)."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    sign = "-" if math.copysign(1.0, f) < 0 else ""
-    if prec >= 0:
-        if verb == "g":
-            s = f"{abs(f):.{max(prec, 1) if prec else 1}g}"
-            return sign + _go_exponent(s)
-        if verb == "e":
-            return sign + _go_exponent(f"{abs(f):.{prec}e}")
-        return sign + f"{abs(f):.{prec}f}"
-    digits, dp = _shortest_digits(f)
-    if verb == "f":
-        if dp <= 0:
-            body = "0." + "0" * (-dp) + digits
-        elif dp >= len(digits):
-            body = digits + "0" * (dp - len(digits))
-        else:
-            body = digits[:dp] + "." + digits[dp:]
-        return sign + body
-    exp = dp - 1
-    if verb == "e" or exp < -4 or exp >= (21 if verb == "json" else 6):
-        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        es = "-" if exp < 0 else "+"
-        return sign + f"{mant}e{es}{abs(exp):02d}"
-    return sign + format_float(abs(f), "f", -1)
-
-
-def _go_exponent(s: str) -> str:
-    # Python and Go agree on e+06 style (at least two exponent digits); keep as a seam for clarity.
-    return s
 
 
 def go_quote(s: str) -> str:

@@ -1,4 +1,4 @@
-"""How Python values stand in for Go values inside templates: kinds, truthiness, fields, Stringers.
+"""How Python values stand in for Go values inside templates: kinds, truthiness, fields, Stringers, JSON.
 
 Mapping: None is Go's nil/invalid value; bool, int, float, str are themselves; list/tuple are slices (bytes is
 a []byte); dict is a map (ranged and printed in sorted key order); a dataclass, or any object declaring
@@ -9,8 +9,11 @@ defines its own `__str__` is a Go fmt.Stringer and prints through it.
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+
+from pollama import gojson
 
 _PLAIN_TYPES = (str, int, float, bool, list, tuple, dict, bytes, type(None))
 
@@ -113,3 +116,17 @@ def is_func(v: object) -> bool:
 
 
 AnyFunc = Callable[..., Any]
+
+
+def json_marshal(v: object) -> str:
+    """Go's ``json.Marshal`` of a template value: maps in sorted key order, structs as objects in field order.
+
+    Raises ``gojson.MarshalError`` where Go returns an error (NaN, a func).
+    """
+    return gojson.marshal(v, sort_maps=True, default=_struct_json)
+
+
+def _struct_json(v: object) -> object:
+    if is_struct(v):
+        return OrderedDict(struct_fields(v))
+    raise gojson.MarshalError(f"json: unsupported type: {go_type_name(v)}")
