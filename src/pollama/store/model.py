@@ -1,6 +1,6 @@
 """A model as loaded from the store: its manifest, config blob and small layers (``server/images.go: GetModel``).
 
-The GGUF itself is not opened here; ``gguf()`` reads its header lazily (and cached) for ``/api/show``.
+Loading one reads no GGUF: ``model_info()`` and ``tensors()`` read the header when asked.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pollama.store.gguf_info import GGUFInfo, model_info, read_gguf, tensors_json
+from pollama.store.gguf_info import model_info, tensors_json
 from pollama.store.manifest import Manifest
 from pollama.store.names import Name
 
@@ -149,60 +149,6 @@ class Model:
     @property
     def capabilities(self) -> tuple[str, ...]:
         return self.config.capabilities
-
-    def gguf(self) -> GGUFInfo | None:
-        """The model layer's GGUF header (cached), or None when there is none or it is unreadable."""
-        if self.model_path is None or not self.config.is_gguf:
-            return None
-        try:
-            return read_gguf(self.model_path)
-        except (OSError, ValueError):
-            return None
-
-    @property
-    def context_length(self) -> int:
-        """Config ``context_length`` if set, else the GGUF's ``<arch>.context_length`` (0 if unknown)."""
-        if self.config.context_length:
-            return self.config.context_length
-        info = self.gguf()
-        return info.context_length if info else 0
-
-    @property
-    def embedding_length(self) -> int:
-        if self.config.embedding_length:
-            return self.config.embedding_length
-        info = self.gguf()
-        return info.embedding_length if info else 0
-
-    def quantization_level(self) -> str:
-        """Config ``file_type``; when empty or "unknown", the GGUF's file type, as Ollama falls back."""
-        q = self.config.file_type
-        if q in ("", "unknown"):
-            info = self.gguf()
-            if info is not None and info.file_type_name != "unknown":
-                return info.file_type_name
-        return q
-
-    def details(self, *, with_lengths: bool = False) -> dict[str, Any]:
-        """The ``details`` object of ``/api/show`` (and of ``/api/tags`` with ``with_lengths``), in Go field order.
-
-        ``families`` is None (JSON null) when the config has none, as Go marshals a nil slice.
-        """
-        d: dict[str, Any] = {
-            "parent_model": self.parent_model,
-            "format": self.config.model_format,
-            "family": self.config.model_family,
-            "families": list(self.config.model_families) if self.config.model_families is not None else None,
-            "parameter_size": self.config.model_type,
-            "quantization_level": self.quantization_level(),
-        }
-        if with_lengths:
-            # omitempty in Ollama's ModelDetails: only present when known.
-            if ctx := self.context_length:
-                d["context_length"] = ctx
-            if emb := self.embedding_length:
-                d["embedding_length"] = emb
-        return d
 
     def model_info(self, *, verbose: bool = False) -> dict[str, object]:
         """``/api/show`` ``model_info``; ``{}`` when there is no GGUF."""
