@@ -1,6 +1,7 @@
 """A model as loaded from the store: its manifest, config blob and small layers (``server/images.go: GetModel``).
 
-Loading one reads no GGUF: ``model_info()`` and ``tensors()`` read the header when asked.
+Loading one reads no GGUF; the use-cases that need its header (``/api/show``, ``/api/tags``) read it from
+``model_path``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pollama.store.gguf_info import model_info, tensors_json
 from pollama.store.manifest import Manifest
 from pollama.store.names import Name
 
@@ -149,15 +149,3 @@ class Model:
     @property
     def capabilities(self) -> tuple[str, ...]:
         return self.config.capabilities
-
-    def model_info(self, *, verbose: bool = False) -> dict[str, object]:
-        """``/api/show`` ``model_info``; ``{}`` when there is no GGUF."""
-        if self.model_path is None or not self.config.is_gguf:
-            return {}
-        return model_info(self.model_path, verbose=verbose)
-
-    def tensors(self) -> list[dict[str, object]]:
-        """``/api/show`` ``tensors`` (Ollama fills it on every show; clients see it with verbose)."""
-        if self.model_path is None or not self.config.is_gguf:
-            return []
-        return tensors_json(self.model_path)
