@@ -206,11 +206,6 @@ async def test_error(srv: Served, path: str, body: object, status: int, message:
     assert srv.engine.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a type error inside an array or nested object names the top-level struct and the slice type, "
-    "where Go's encoding/json names the innermost struct and the element type",
-)
 @pytest.mark.parametrize(("path", "body", "status", "message"), GO_NESTED_TYPE_ERRORS)
 async def test_nested_type_error(srv: Served, path: str, body: object, status: int, message: str) -> None:
     r = await post(srv, path, body)

@@ -7,6 +7,7 @@ and encodes responses compactly with Go's HTML escaping of ``<``, ``>`` and ``&`
 from __future__ import annotations
 
 import json
+import typing
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -105,12 +106,15 @@ def decode(body: bytes, model: type[T], go_name: str, go_types: dict[str, str] |
     try:
         return model.model_validate(raw)
     except ValidationError as err:
-        raise BadRequest(_go_type_error(err, raw, go_name, go_types or {})) from None
+        raise BadRequest(_go_type_error(err, raw, model, go_name, go_types or {})) from None
 
 
-def _go_type_error(err: ValidationError, raw: dict[str, Any], go_name: str, go_types: dict[str, str]) -> str:
+def _go_type_error(
+    err: ValidationError, raw: dict[str, Any], model: type[BaseModel], go_name: str, go_types: dict[str, str]
+) -> str:
     first = err.errors()[0]
-    loc = [str(p) for p in first["loc"] if not isinstance(p, int)]
+    if first["type"] == "value_error":
+        return str(first.get("ctx", {}).get("error", first["msg"]))
     value: Any = raw
     for part in first["loc"]:
         try:
@@ -118,11 +122,55 @@ def _go_type_error(err: ValidationError, raw: dict[str, Any], go_name: str, go_t
         except (KeyError, IndexError, TypeError):
             value = first.get("input")
             break
-    field = ".".join(loc)
-    want = go_types.get(field) or _GO_TYPES.get(first["type"], "string")
-    if first["type"] == "value_error":
-        return str(first.get("ctx", {}).get("error", first["msg"]))
-    return f"json: cannot unmarshal {_json_type(value)} into Go struct field {go_name}.{field} of type {want}"
+    struct, field, element = _go_field(model, go_name, first["loc"])
+    if element is None:
+        want = go_types.get(field) or _GO_TYPES.get(first["type"], "string")
+    else:
+        want = element or _GO_TYPES.get(first["type"], "string")
+    return f"json: cannot unmarshal {_json_type(value)} into Go struct field {struct}.{field} of type {want}"
+
+
+def _go_field(model: type[BaseModel], go_name: str, loc: tuple[int | str, ...]) -> tuple[str, str, str | None]:
+    """What Go's ``UnmarshalTypeError`` names: the innermost struct, the field path from the top (no indexes)
+    and, for an element of a slice, the element's type (``api.Message``, or ``""`` for a plain value)."""
+    struct, names = go_name, []
+    current: type[BaseModel] | None = model
+    nested: type[BaseModel] | None = None
+    element: str | None = None
+    for part in loc:
+        if isinstance(part, int):
+            element = f"api.{nested.__name__}" if nested is not None else ""
+            current = nested
+            continue
+        if current is None:
+            break
+        if current is not model:
+            struct = current.__name__
+        names.append(part)
+        info = current.model_fields.get(part) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None
+        )
+        nested = _model_of(info.annotation) if info is not None else None
+        current, element = None, None
+        if nested is not None and not _is_list(info.annotation if info is not None else None):
+            current = nested
+    return struct, ".".join(names), element
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_list(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is list:
+        return True
+    return any(_is_list(arg) for arg in typing.get_args(annotation))
 
 
 _GO_TYPES = {
