@@ -1,7 +1,8 @@
 """Model lifecycle use-cases: create (``/api/create``), blobs, copy and delete. Nothing here knows about HTTP.
 
-``request`` holds the wire models, ``layers`` the blob/layer building blocks (Ollama's ``manifest.NewLayer``),
-``build`` the create flow, ``quantize`` the quantization step, ``manage`` copy/delete/blobs.
+They take the wire models of ``pollama.api.lifecycle`` (re-exported here). ``build`` is the create flow,
+``sources`` where a new model's base layers come from, ``layers`` the blob/layer building blocks (Ollama's
+``manifest.NewLayer``), ``quantize`` the quantization step, ``manage`` copy, delete and blobs.
 """
 
 from pollama.api.lifecycle import CopyRequest, CreateRequest, DeleteRequest

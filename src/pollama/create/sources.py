@@ -1,5 +1,11 @@
 """Where a created model's base layers come from (``server/model.go: parseFromModel, detectChatTemplate``,
-``server/create.go: convertModelFromFiles, ggufLayers``): an existing model, or uploaded GGUF blobs."""
+``server/create.go: convertModelFromFiles, ggufLayers``).
+
+``from_model``: every layer and the config of a model in the store (``build.create`` has pulled a missing base
+model by then). ``from_files``: the blobs a request names in ``files`` or ``adapters`` (uploaded through
+``/api/blobs``), each GGUF a model, adapter or projector layer by its header, plus a template and its stop
+parameters when the GGUF's chat template matches a built-in one; safetensors are refused, not converted.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +41,8 @@ def from_model(store: Store, from_: str, emit: Emit) -> tuple[list[layers.NewLay
         raise BadRequest("invalid model name")
     model = store.resolve(name)
     if model is None:
-        # Ollama pulls a missing base model; without a registry client that pull fails the way Ollama's
-        # does for a name the registry does not have.
+        # build.create pulled it if it was missing, so it was deleted since; Ollama reports that as its pull
+        # failing.
         emit(Progress("pulling manifest"))
         raise Failed("pull model manifest: file does not exist")
     source = model.name.display_shortest()
