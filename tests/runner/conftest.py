@@ -13,16 +13,6 @@ from runner_helpers import Loop
 from pollama.engines.llamacpp import LlamaCppRunner
 from pollama.runner import LoadSpec
 
-HERE = Path(__file__).parent
-
-
-@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/runner starts a real llama.cpp runner (or tries to), so each is marked ``engine``."""
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.engine)
-
 
 def cache_dir() -> Path:
     return Path(os.environ.get("POLLAMA_TEST_CACHE", Path.home() / ".cache" / "pollama-test"))
