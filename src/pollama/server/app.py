@@ -1,22 +1,21 @@
-"""The ASGI application: routes, Ollama's 404/405 and CORS behaviour, and the services' lifespan."""
+"""The ASGI application: routes, Ollama's 404/405, CORS and the Host check in Ollama's order, the services' lifespan."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 
 from pollama.config import Settings
 from pollama.engines.base import Loader
 from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
 from pollama.server import routes_models, routes_registry
+from pollama.server.cors import CORSMiddleware, OriginPolicy, allowed_origins
 from pollama.server.errors import http_error, native_error
 from pollama.server.hosts import AllowedHostsMiddleware
 from pollama.server.routes import routes
@@ -25,41 +24,6 @@ from pollama.store.builtin import ensure_builtin
 from pollama.store.store import Store
 
 log = logging.getLogger("pollama")
-
-_CORS_HEADERS = [
-    "Authorization",
-    "Content-Type",
-    "User-Agent",
-    "Accept",
-    "X-Requested-With",
-    "OpenAI-Beta",
-    *(
-        f"x-stainless-{h}"
-        for h in (
-            "arch",
-            "async",
-            "custom-poll-interval",
-            "helper-method",
-            "lang",
-            "os",
-            "package-version",
-            "poll-helper",
-            "retry-count",
-            "runtime",
-            "runtime-version",
-            "timeout",
-        )
-    ),
-]
-
-
-def _origin_regex(extra: tuple[str, ...]) -> str:
-    """Ollama's default allowed origins plus ``OLLAMA_ORIGINS`` (``*`` is a wildcard), as one regex."""
-    patterns = []
-    for host in ("localhost", "127.0.0.1", "0.0.0.0"):
-        patterns += [f"http://{host}", f"https://{host}", f"http://{host}:*", f"https://{host}:*"]
-    patterns += ["app://*", "file://*", "tauri://*", "vscode-webview://*", "vscode-file://*", *extra]
-    return "|".join(re.escape(p).replace(r"\*", ".*") for p in patterns)
 
 
 def build_services(settings: Settings, loader: Loader | None = None) -> Services:
@@ -88,14 +52,10 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
         finally:
             await svc.scheduler.shutdown()
 
+    # Ollama's order: CORS answers preflights and refused origins before the Host check sees them.
     middleware = [
+        Middleware(CORSMiddleware, policy=OriginPolicy(allowed_origins(settings.origins))),
         Middleware(AllowedHostsMiddleware, listen_host=settings.host),
-        Middleware(
-            CORSMiddleware,
-            allow_origin_regex=_origin_regex(settings.origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-            allow_headers=_CORS_HEADERS,
-        ),
     ]
     return Starlette(
         routes=[*routes, *routes_models.routes, *routes_registry.routes],
