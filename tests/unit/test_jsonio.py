@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pollama.api.jsonio import decode, dumps
+from pollama.api.jsonio import decode
 from pollama.api.responses import created_at
 from pollama.api.types import GO_TYPES_CHAT, ChatRequest, GenerateRequest
 from pollama.errors import BadRequest
+from pollama.gojson import marshal
 
 
 def _err(
@@ -52,8 +53,8 @@ def test_roles_are_lowercased_and_unknown_fields_ignored() -> None:
     assert req.messages is not None and req.messages[0].role == "user"
 
 
-def test_dumps_escapes_like_go() -> None:
-    assert dumps({"a": "<b>&", "c": "é"}) == '{"a":"\\u003cb\\u003e\\u0026","c":"é"}'
+def test_responses_escape_like_go() -> None:
+    assert marshal({"a": "<b>&", "c": "é"}) == '{"a":"\\u003cb\\u003e\\u0026","c":"é"}'
 
 
 def test_created_at_format() -> None:

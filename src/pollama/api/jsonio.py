@@ -1,7 +1,7 @@
-"""JSON on the wire as Go's ``encoding/json`` reads and writes it.
+"""Request bodies decoded as gin's ``ShouldBindJSON`` decodes them, with Go's error texts.
 
-Ollama's bodies are decoded by Go, so pollama reproduces Go's error texts for malformed JSON and wrong types,
-and encodes responses compactly with Go's HTML escaping of ``<``, ``>`` and ``&``.
+Ollama's bodies are decoded by Go, so pollama reproduces Go's messages for malformed JSON and wrong types.
+Responses are encoded by ``pollama.gojson``.
 """
 
 from __future__ import annotations
@@ -12,20 +12,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from pollama import gojson
 from pollama.errors import BadRequest
 
 T = TypeVar("T", bound=BaseModel)
-
-
-def dumps(obj: Any) -> str:
-    """Compact JSON exactly as Go's ``json.Marshal`` writes it (the bytes Ollama would send)."""
-    return gojson.marshal(obj)
-
-
-def dumps_line(obj: Any) -> bytes:
-    """One NDJSON line, as Go's ``Encoder.Encode`` writes it."""
-    return gojson.encode(obj)
 
 
 def _json_type(value: Any) -> str:

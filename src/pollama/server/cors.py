@@ -71,6 +71,12 @@ def _normalize(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v.strip().lower() for v in values))
 
 
+_PREFLIGHT_ALLOW = (
+    (b"access-control-allow-headers", ",".join(map(_canonical, _normalize(ALLOW_HEADERS))).encode()),
+    (b"access-control-allow-methods", ",".join(m.upper() for m in _normalize(ALLOW_METHODS)).encode()),
+)
+
+
 class OriginPolicy:
     """Which origins are allowed, decided as gin-contrib/cors decides it (``validateOrigin``).
 
@@ -110,8 +116,7 @@ class OriginPolicy:
     def preflight_headers(self, origin: str) -> list[tuple[bytes, bytes]]:
         """The 204 to an ``OPTIONS`` from an allowed origin (sorted by name, as Go writes headers)."""
         headers = [
-            (b"access-control-allow-headers", ",".join(map(_canonical, _normalize(ALLOW_HEADERS))).encode()),
-            (b"access-control-allow-methods", ",".join(m.upper() for m in _normalize(ALLOW_METHODS)).encode()),
+            *_PREFLIGHT_ALLOW,
             (b"access-control-allow-origin", b"*" if self.allow_all else origin.encode("latin-1")),
             (b"access-control-max-age", str(MAX_AGE).encode()),
         ]

@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pollama.api.jsonio import dumps
 from pollama.errors import BadRequest, NotFound, PollamaError, ServerBusy, Unauthorized
+from pollama.gojson import marshal
 
 log = logging.getLogger("pollama")
 
@@ -38,7 +38,7 @@ def json_response(body: str, status: int = 200) -> Response:
 
 
 def error_response(err: PollamaError) -> Response:
-    return json_response(dumps({"error": err.message}), status_of(err))
+    return json_response(marshal({"error": err.message}), status_of(err))
 
 
 async def native_error(request: Request, exc: Exception) -> Response:

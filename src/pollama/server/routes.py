@@ -13,9 +13,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from pollama import __version__, inference, listing
-from pollama.api.jsonio import decode, dumps
+from pollama.api.jsonio import decode
 from pollama.api.responses import ChatResponse, GenerateResponse
 from pollama.api.types import GO_TYPES_CHAT, GO_TYPES_GENERATE, ChatRequest, GenerateRequest, ShowRequest
+from pollama.gojson import marshal
 from pollama.server.errors import json_response
 from pollama.server.streaming import respond, services
 
@@ -25,7 +26,7 @@ async def root(request: Request) -> Response:
 
 
 async def version(request: Request) -> Response:
-    return json_response(dumps({"version": __version__}))
+    return json_response(marshal({"version": __version__}))
 
 
 async def generate(request: Request) -> Response:
@@ -42,20 +43,20 @@ async def chat(request: Request) -> Response:
 
 async def tags(request: Request) -> Response:
     body = await asyncio.to_thread(listing.tags, services(request))
-    return json_response(dumps(body.to_wire()))
+    return json_response(marshal(body.to_wire()))
 
 
 async def ps(request: Request) -> Response:
     if request.method == "HEAD":
         # Starlette answers HEAD wherever GET is routed; Ollama routes only GET here.
         raise HTTPException(405)
-    return json_response(dumps(listing.ps(services(request)).to_wire()))
+    return json_response(marshal(listing.ps(services(request)).to_wire()))
 
 
 async def show(request: Request) -> Response:
     req = decode(await request.body(), ShowRequest, "ShowRequest")
     body = await asyncio.to_thread(listing.show, services(request), req)
-    return json_response(dumps(body.to_wire()))
+    return json_response(marshal(body.to_wire()))
 
 
 routes = [

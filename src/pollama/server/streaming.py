@@ -17,9 +17,9 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from pollama.api.jsonio import dumps, dumps_line
 from pollama.api.responses import WireResponse
 from pollama.errors import Failed, PollamaError
+from pollama.gojson import encode, marshal
 from pollama.server.errors import json_response
 from pollama.services import Services
 
@@ -48,18 +48,18 @@ async def respond(
         raise Failed("no response") from None
     if first.whole:
         await _aclose(it)
-        return json_response(dumps(first.to_wire()))
+        return json_response(marshal(first.to_wire()))
 
     async def body() -> AsyncIterator[bytes]:
-        yield dumps_line(first.to_wire())
+        yield encode(first.to_wire())
         try:
             async for item in it:
-                yield dumps_line(item.to_wire())
+                yield encode(item.to_wire())
         except PollamaError as err:
-            yield dumps_line({"error": err.message})
+            yield encode({"error": err.message})
         except Exception as err:  # the stream has started: the status is sent, so the error goes in-band
             log.exception("error while streaming")
-            yield dumps_line({"error": str(err)})
+            yield encode({"error": str(err)})
         finally:
             await _aclose(it)
 
@@ -92,7 +92,7 @@ async def _collect(request: Request, it: AsyncIterator[W], combine: Callable[[Se
     items = task.result()
     if not items:
         raise Failed("no response")
-    return json_response(dumps(combine(items).to_wire()))
+    return json_response(marshal(combine(items).to_wire()))
 
 
 async def _wait_disconnect(request: Request) -> None:
