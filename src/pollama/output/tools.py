@@ -1,0 +1,326 @@
+"""Tool calls in a model's streamed answer: Ollama's generic parser (tools/tools.go), plus the bare-object form.
+
+A call is a JSON object in which a requested tool's name appears; its arguments come from `arguments` or
+`parameters` (an object, or a string holding one), else a key named after the tool, else the first nested object
+that has them, else the whole object. Calls are looked for after the template's tag (see ``tooltag``). With the
+tags `{` and `[` only an answer that starts with the tag can hold calls; any other answer is content throughout.
+
+Beyond Ollama:
+- with a wrapper tag such as `<tool_call>`, an answer that starts with a bare JSON object whose `name` is a
+  requested tool is a call too (small models drop the tag);
+- `{"name": "tool"}` without arguments is a call with no arguments (Ollama's TODO);
+- a leading `<|python_tag|>` (Llama 3.1's call marker) does not stop a `{` tag from matching;
+- nothing is lost at the end: held text comes back as content when no call was made, and text after the last
+  call comes back without the tags around it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pollama.api.types import ToolCall, ToolCallFunction
+from pollama.output.base import Piece
+from pollama.output.thinking import GO_SPACE
+
+__all__ = ["ToolCallParser", "tool_names"]
+
+PYTHON_TAG = "<|python_tag|>"
+
+
+def tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The names of the request's tools (raw `{"type": "function", "function": {"name": ...}}` dicts)."""
+    names: list[str] = []
+    for tool in tools:
+        function = tool.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else None
+        # An empty name would match anywhere in the text.
+        if isinstance(name, str) and name and name not in names:
+            names.append(name)
+    return names
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Go's decoder refuses NaN and Infinity
+
+
+def _loads_object(text: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _object_end(buf: str, start: int) -> int:
+    """Index just past the `}` closing the object that opens at `start`, or -1 while it is still open."""
+    depth = 0
+    in_string = escaped = False
+    for i in range(start, len(buf)):
+        c = buf[i]
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
+
+
+def _args_map(obj: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    value = obj.get(key)
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        return _loads_object(value)
+    return None
+
+
+def _find_args(obj: Mapping[str, Any], tool: str) -> tuple[dict[str, Any] | None, bool]:
+    """findObject: (arguments, found). An object with a `name` ends the search, with or without arguments."""
+    if "name" in obj:
+        for key in ("arguments", "parameters"):
+            if (args := _args_map(obj, key)) is not None:
+                return args, True
+        if "arguments" not in obj and "parameters" not in obj and obj["name"] == tool:
+            return {}, True
+        return None, True
+    if (args := _args_map(obj, tool)) is not None:
+        return args, True
+    for value in obj.values():
+        children = [value] if isinstance(value, dict) else value if isinstance(value, list) else []
+        for child in children:
+            if isinstance(child, dict) and (found := _find_args(child, tool))[1]:
+                return found
+    return None, False
+
+
+def _find_arguments(buf: str, tool: str) -> tuple[dict[str, Any] | None, int]:
+    """findArguments: the arguments in the first complete JSON object of `buf`, and where that object ends."""
+    start = -1
+    depth = 0
+    in_string = escaped = False
+    for i, c in enumerate(buf):
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif c == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0 and start != -1:
+                obj = _loads_object(buf[start : i + 1])
+                if obj is None:
+                    start = -1  # not JSON after all; keep looking
+                    continue
+                args, found = _find_args(obj, tool)
+                return (args if found else obj), i + 1
+            depth = max(depth, 0)
+    return None, 0
+
+
+def _closing_tag(tag: str) -> str:
+    """`</tool_call>` for `<tool_call>`, `[/TOOL_CALLS]` for `[TOOL_CALLS]`; "" when the tag has no such pair."""
+    for open_, close in (("<", ">"), ("[", "]")):
+        if len(tag) > 2 and tag[0] == open_ and tag[-1] == close and tag[1] != "/":
+            return f"{open_}/{tag[1:]}"
+    return ""
+
+
+class ToolCallParser:
+    """Streams content through and turns tool calls into ``ToolCall`` objects (tools.Parser.Add)."""
+
+    def __init__(self, tools: Sequence[Mapping[str, Any]], tag: str) -> None:
+        self.tag = tag or "{"
+        self.names = tool_names(tools)
+        self._json_tag = self.tag in ("{", "[")
+        self._state = "looking"  # looking -> calling -> done
+        self._buf = ""
+        self._count = 0
+        # Whether the answer may still turn out to open with a bare call object (wrapper tags only).
+        self._bare_possible = not self._json_tag
+
+    @property
+    def calls_made(self) -> int:
+        return self._count
+
+    def feed(self, text: str) -> Piece:
+        calls, content = self.add(text)
+        return Piece(content=content, tool_calls=calls)
+
+    def add(self, text: str) -> tuple[list[ToolCall], str]:
+        """The calls completed and the content that can be sent now."""
+        if self._state == "done":
+            return [], text
+        self._buf += text
+        calls: list[ToolCall] = []
+        content = ""
+        if self._state == "looking":
+            if self._bare_possible:
+                decided, calls = self._try_bare()
+                if not decided:
+                    return [], ""
+            if self._state == "looking":
+                content = self._look_for_tag()
+                if self._state != "calling":
+                    return [], content
+        calls += self._parse_calls()
+        if self._json_tag and self._balanced():
+            self._state = "done"
+            content += self._buf
+            self._buf = ""
+        return calls, content
+
+    def flush(self) -> Piece:
+        held, self._buf = self._buf, ""
+        if self._count == 0 or self._state == "looking":
+            return Piece(content=held)
+        return Piece(content=self._residue(held))
+
+    def _try_bare(self) -> tuple[bool, list[ToolCall]]:
+        """Decide whether the answer opens with a bare call object; (False, []) while that is still open."""
+        body = self._buf.lstrip(GO_SPACE)
+        if not body:
+            return False, []
+        if body[0] != "{":
+            self._bare_possible = False
+            return True, []
+        end = _object_end(body, 0)
+        if end < 0:
+            return False, []
+        self._bare_possible = False
+        obj = _loads_object(body[:end])
+        name = obj.get("name") if obj is not None else None
+        if obj is None or name not in self.names:
+            return True, []
+        assert isinstance(name, str)
+        args, _ = _find_args(obj, name)
+        if args is None:
+            return True, []
+        self._state = "calling"
+        self._buf = body[end:]
+        return True, [self._make_call(name, args)]
+
+    def _look_for_tag(self) -> str:
+        """The content before the tag (or before a partial tag at the end); switches to calling at the tag."""
+        buf = self._buf
+        i = buf.find(self.tag)
+        found = i >= 0
+        if not found:
+            i = len(buf) - _suffix_overlap(buf, self.tag)
+        content, self._buf = buf[:i], buf[i:]
+        if self._json_tag:
+            lead = content.strip(GO_SPACE)
+            if lead == PYTHON_TAG and found:
+                content = ""
+            elif lead and not found and PYTHON_TAG.startswith(lead):
+                self._buf = buf  # maybe Llama's call marker; wait for what follows it
+                return ""
+            elif lead:
+                self._state = "done"
+                self._buf = ""
+                return buf
+        if found:
+            self._state = "calling"
+        return content
+
+    def _parse_calls(self) -> list[ToolCall]:
+        calls: list[ToolCall] = []
+        while (call := self._parse_call()) is not None:
+            calls.append(call)
+        return calls
+
+    def _parse_call(self) -> ToolCall | None:
+        name, end = self._find_tool()
+        if name is None:
+            return None
+        args, args_end = _find_arguments(self._buf, name)
+        if args is None:
+            return None
+        self._buf = self._buf[max(end, args_end) :]
+        return self._make_call(name, args)
+
+    def _find_tool(self) -> tuple[str | None, int]:
+        """findTool: the earliest (then longest) tool name in the buffer, and where it ends.
+
+        None while a partial name at the end of the buffer could still become an earlier or longer match
+        (`say_hello` may yet be `say_hello_world`). Ollama waits for any partial name at the end; one that starts
+        after the match cannot change it, and waiting on it would let a finished call be taken for content.
+        """
+        buf = self._buf
+        if not buf or not self.names:
+            return None, 0
+        best: str | None = None
+        start = -1
+        for n in self.names:
+            pos = buf.find(n)
+            if pos < 0 or (best is not None and (pos > start or (pos == start and len(n) <= len(best)))):
+                continue
+            best, start = n, pos
+        if best is None:
+            return None, 0
+        longest = max(len(n) for n in self.names)
+        for i in range(max(1, len(buf) - start), min(len(buf), longest) + 1):
+            tail = buf[-i:]
+            if any(len(tail) < len(n) and n.startswith(tail) for n in self.names):
+                return None, 0
+        return best, start + len(best)
+
+    def _balanced(self) -> bool:
+        """done(): whether the `{`/`[` group opened at the start of what is left has closed."""
+        open_, close = ("{", "}") if self.tag == "{" else ("[", "]")
+        depth = 0
+        in_string = escaped = False
+        for c in self._buf:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = not in_string
+            elif in_string:
+                continue
+            elif c == open_:
+                depth += 1
+            elif c == close:
+                depth -= 1
+                if depth == 0:
+                    return True
+        return False
+
+    def _make_call(self, name: str, args: dict[str, Any]) -> ToolCall:
+        call = ToolCall(function=ToolCallFunction(index=self._count, name=name, arguments=args))
+        self._count += 1
+        return call
+
+    def _residue(self, text: str) -> str:
+        """Text after the last call without the call markup around it; "" when only markup is left."""
+        for marker in (self.tag, _closing_tag(self.tag), PYTHON_TAG):
+            if marker:
+                text = text.replace(marker, "")
+        if not text.strip(GO_SPACE + "[]{},"):
+            return ""
+        return text.strip(GO_SPACE)
+
+
+def _suffix_overlap(s: str, tag: str) -> int:
+    for i in range(min(len(s), len(tag)), 0, -1):
+        if s.endswith(tag[:i]):
+            return i
+    return 0
