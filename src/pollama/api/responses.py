@@ -80,6 +80,49 @@ class DebugInfo:
         return {"rendered_template": self.rendered_template}
 
 
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """A token with its log probability (Go's ``api.TokenLogprob``); ``bytes`` are the token's raw bytes."""
+
+    token: str
+    logprob: float
+    bytes: tuple[int, ...] = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"token": self.token, "logprob": self.logprob}
+        if self.bytes:
+            out["bytes"] = list(self.bytes)
+        return out
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> TokenLogprob:
+        return cls(d["token"], float(d["logprob"]), tuple(d.get("bytes") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Logprob:
+    """One generated token's entry in ``logprobs``, with the most likely alternatives when asked for."""
+
+    token: TokenLogprob
+    top_logprobs: tuple[TokenLogprob, ...] = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        out = self.token.to_wire()
+        if self.top_logprobs:
+            out["top_logprobs"] = [t.to_wire() for t in self.top_logprobs]
+        return out
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> Logprob:
+        top = tuple(TokenLogprob.from_wire(t) for t in d.get("top_logprobs") or ())
+        return cls(TokenLogprob.from_wire(d), top)
+
+
+def _write_logprobs(out: dict[str, Any], logprobs: Sequence[Logprob]) -> None:
+    if logprobs:
+        out["logprobs"] = [lp.to_wire() for lp in logprobs]
+
+
 @dataclass(slots=True)
 class GenerateResponse:
     """One object of an ``/api/generate`` answer: a piece of text, or the final one with metrics."""
@@ -92,6 +135,8 @@ class GenerateResponse:
     context: list[int] | None = None
     metrics: Metrics | None = None
     debug_info: DebugInfo | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    logprobs: list[Logprob] = field(default_factory=list)
     whole: bool = False
     created_at: str = field(default_factory=created_at)
 
@@ -106,8 +151,11 @@ class GenerateResponse:
             out["context"] = self.context
         if self.metrics is not None:
             self.metrics.write(out)
+        if self.tool_calls:
+            out["tool_calls"] = [c.model_dump(exclude_none=True) for c in self.tool_calls]
         if self.debug_info is not None:
             out["_debug_info"] = self.debug_info.to_wire()
+        _write_logprobs(out, self.logprobs)
         return out
 
     @classmethod
@@ -119,6 +167,8 @@ class GenerateResponse:
             last,
             response="".join(p.response for p in parts),
             thinking="".join(p.thinking for p in parts),
+            tool_calls=[c for p in parts for c in p.tool_calls],
+            logprobs=[lp for p in parts for lp in p.logprobs],
         )
 
 
@@ -150,6 +200,7 @@ class ChatResponse:
     done_reason: str = ""
     metrics: Metrics | None = None
     debug_info: DebugInfo | None = None
+    logprobs: list[Logprob] = field(default_factory=list)
     whole: bool = False
     created_at: str = field(default_factory=created_at)
 
@@ -164,6 +215,7 @@ class ChatResponse:
             out["done_reason"] = self.done_reason
         if self.debug_info is not None:
             out["_debug_info"] = self.debug_info.to_wire()
+        _write_logprobs(out, self.logprobs)
         if self.metrics is not None:
             self.metrics.write(out)
         return out
@@ -179,7 +231,7 @@ class ChatResponse:
             thinking="".join(p.message.thinking for p in parts),
             tool_calls=[c for p in parts for c in p.message.tool_calls],
         )
-        return replace(last, message=message)
+        return replace(last, message=message, logprobs=[lp for p in parts for lp in p.logprobs])
 
 
 @dataclass(frozen=True, slots=True)

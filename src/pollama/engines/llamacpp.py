@@ -19,6 +19,7 @@ from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
+from pollama.api.responses import Logprob
 from pollama.errors import BadRequest, Failed, PollamaError, PromptTooLong, RunnerLoadFailed, RunnerStopped
 from pollama.runner import protocol as p
 from pollama.runner.types import Chunk, CompletionRequest, Done, FailureKind, LoadSpec, RunnerInfo
@@ -228,7 +229,7 @@ class LlamaCppRunner:
         if op == "chunk":
             q = self._streams.get(rid)
             if q is not None:
-                q.put_nowait(Chunk(msg["text"]))
+                q.put_nowait(Chunk(msg["text"], [Logprob.from_wire(lp) for lp in msg.get("logprobs", ())]))
         elif op == "done":
             q = self._streams.get(rid)
             if q is not None:

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import llama_cpp as ll
 
@@ -21,7 +22,7 @@ from pollama.api.options import SamplingOptions
 from pollama.errors import PROMPT_TOO_LONG
 from pollama.runner import protocol as p
 from pollama.runner.llama import Model
-from pollama.runner.sampling import GrammarError, SamplerChain
+from pollama.runner.sampling import GrammarError, SamplerChain, token_logprobs
 from pollama.runner.textout import TextStream
 from pollama.runner.types import Done, FailureKind
 
@@ -43,6 +44,9 @@ class Request:
     num_keep: int
     shift: bool
     grammar: str | None
+    grammar_triggers: tuple[str, ...] = ()
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 @dataclass(eq=False)
@@ -74,6 +78,8 @@ class Active:
     generated: list[int] = field(default_factory=list)
     last_piece: bytes = b""
     repeats: int = 0
+    # Log probabilities of tokens sampled since the last chunk went out.
+    logprobs: list[dict[str, Any]] = field(default_factory=list)
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
@@ -198,6 +204,8 @@ class Engine:
                     num_ctx=n_ctx,
                     history=prompt,
                     grammar=req.grammar,
+                    triggers=req.grammar_triggers,
+                    logprobs=req.logprobs,
                 )
             except GrammarError as e:
                 self._error(req.id, "bad_request", str(e))
@@ -282,10 +290,14 @@ class Engine:
             self._decode_failed(rc, members)
             return
         ctx = self.model.ctx
-        sample = ll.llama_sampler_sample
         for a in list(self._active):
             if a.i_batch >= 0:
-                self._on_token(a, sample(a.chain.chain, ctx, a.i_batch))
+                tok = a.chain.sample(ctx, a.i_batch)
+                if a.req.logprobs:
+                    logits = a.chain.logits(ctx, a.i_batch)
+                    entry = token_logprobs(logits, tok, a.req.top_logprobs, self.model.piece)
+                    a.logprobs.append(entry.to_wire())
+                self._on_token(a, tok)
 
     def _decode_failed(self, rc: int, members: list[Active]) -> None:
         log.error("llama_decode failed with %d", rc)
@@ -316,14 +328,19 @@ class Engine:
         a.generated.append(tok)
         text, stopped = a.text.push(piece)
         if text:
-            chunk: p.ChunkMsg = {"op": "chunk", "id": a.req.id, "text": text}
-            self._out.append(p.encode(chunk))
+            self._chunk(a, text)
         if stopped:
             self._finish(a, "stop", flush=False)
         elif a.eval_count >= a.limit or (len(a.slot.cache) + 1 >= self.num_ctx and not self._shift(a)):
             self._finish(a, "length")
         else:
             a.next_token = tok
+
+    def _chunk(self, a: Active, text: str) -> None:
+        chunk: p.ChunkMsg = {"op": "chunk", "id": a.req.id, "text": text}
+        if a.logprobs:
+            chunk["logprobs"], a.logprobs = a.logprobs, []
+        self._out.append(p.encode(chunk))
 
     def _shift(self, a: Active) -> bool:
         """Make room for one more token: keep the first ``keep`` tokens, drop the oldest half of the rest."""
@@ -343,11 +360,9 @@ class Engine:
 
     def _finish(self, a: Active, reason: str, flush: bool = True) -> None:
         now = time.perf_counter_ns()
-        if flush:
-            rest = a.text.flush()
-            if rest:
-                chunk: p.ChunkMsg = {"op": "chunk", "id": a.req.id, "text": rest}
-                self._out.append(p.encode(chunk))
+        rest = a.text.flush() if flush else ""
+        if rest or a.logprobs:
+            self._chunk(a, rest)
         t_first = a.t_first or now
         done = Done(
             done_reason=reason,

@@ -35,6 +35,9 @@ class CompletionMsg(TypedDict):
     num_keep: int
     shift: bool
     grammar: str | None
+    grammar_triggers: list[str]
+    logprobs: bool
+    top_logprobs: int
 
 
 class CancelMsg(TypedDict):
@@ -60,10 +63,12 @@ class ReadyMsg(TypedDict):
     info: dict[str, Any]
 
 
-class ChunkMsg(TypedDict):
+class ChunkMsg(TypedDict, total=False):
     op: Literal["chunk"]
     id: int
     text: str
+    # Each entry in the native API's wire form (``api.responses.Logprob.to_wire``).
+    logprobs: list[dict[str, Any]]
 
 
 class DoneMsg(TypedDict):
@@ -114,6 +119,9 @@ def completion_msg(req_id: int, req: CompletionRequest) -> CompletionMsg:
         "num_keep": int(req.num_keep),
         "shift": bool(req.shift),
         "grammar": req.grammar,
+        "grammar_triggers": list(req.grammar_triggers),
+        "logprobs": bool(req.logprobs),
+        "top_logprobs": int(req.top_logprobs),
     }
 
 

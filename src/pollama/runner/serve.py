@@ -73,6 +73,9 @@ def handle(conn: Connection, model: Model, engine: Engine, msg: dict[str, Any]) 
                     num_keep=int(msg["num_keep"]),
                     shift=bool(msg["shift"]),
                     grammar=msg.get("grammar"),
+                    grammar_triggers=tuple(msg.get("grammar_triggers") or ()),
+                    logprobs=bool(msg.get("logprobs")),
+                    top_logprobs=int(msg.get("top_logprobs") or 0),
                 )
             )
         elif op == "cancel":

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pollama.api.options import SamplingOptions
+from pollama.api.responses import Logprob
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,10 @@ class LoadSpec:
 @dataclass
 class CompletionRequest:
     """One generation. ``num_predict`` -1 means 10 × num_ctx, -2 means until the context is full.
-    ``grammar`` is a GBNF grammar (root rule ``root``) constraining the output."""
+    ``grammar`` is a GBNF grammar (root rule ``root``) constraining the output; with ``grammar_triggers`` it
+    is lazy: free text until one of those regular expressions matches the output, constrained from the match's
+    first group on (llama.cpp's lazy grammars). ``logprobs`` asks for every sampled token's log probability
+    and ``top_logprobs`` for that many most likely alternatives."""
 
     prompt: str
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
@@ -34,11 +38,17 @@ class CompletionRequest:
     num_keep: int = 4
     shift: bool = True
     grammar: str | None = None
+    grammar_triggers: tuple[str, ...] = ()
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 @dataclass
 class Chunk:
+    """Generated text, and the log probabilities of the tokens sampled since the previous chunk (when asked)."""
+
     text: str
+    logprobs: list[Logprob] = field(default_factory=list)
 
 
 @dataclass
