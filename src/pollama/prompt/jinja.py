@@ -24,7 +24,7 @@ import jinja2.utils
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .gotemplate import TemplateError
-from .jinja_values import hf_messages, hf_tools
+from .jinja_values import Arguments, hf_messages, hf_tools
 from .template import Values, collate
 from .types import Message
 
@@ -39,7 +39,8 @@ _THINKING_TAGS = (
     ("<thinking>", "</thinking>"),
 )
 
-# Tool-call openers looked for in the template source when rendering a probe call tells us nothing.
+# Well-known tool-call openers: what a rendered call's tag is cut back to, and what is looked for in the
+# template source when rendering a probe call tells nothing.
 _TOOL_CALL_TAGS = ("<tool_call>", "[TOOL_CALLS]", "<|python_tag|>", "<｜tool▁calls▁begin｜>", "<|tool_call|>")
 
 _PROBE_NAME = "pollama_probe_fn"
@@ -290,7 +291,7 @@ def _infer_tool_call_tag(t: JinjaTemplate) -> str:
     probe_call = {
         "type": "function",
         "id": _PROBE_ID,
-        "function": {"name": _PROBE_NAME, "arguments": {"probe": 1}},
+        "function": {"name": _PROBE_NAME, "arguments": Arguments(probe=1)},
     }
     user = {"role": "user", "content": "probe"}
     base_ctx = {"bos_token": t.bos_token, "eos_token": t.eos_token, "tools": None, "documents": None}
@@ -308,6 +309,12 @@ def _infer_tool_call_tag(t: JinjaTemplate) -> str:
     common = 0
     while common < min(len(prompt), len(call)) and prompt[common] == call[common]:
         common += 1
+    # Both may go on with the same character, e.g. the `<` of `<think>` and of `<｜tool▁calls▁begin｜>`: back off
+    # to before a bracket the common part leaves open.
+    for opening, closing in (("<", ">"), ("[", "]")):
+        at = call.rfind(opening, 0, common)
+        if at >= 0 and call.find(closing, at, common) < 0:
+            common = at
     rest = call[common:]
     if _PROBE_NAME in rest:
         _, closing = t.thinking_tags()
@@ -316,7 +323,10 @@ def _infer_tool_call_tag(t: JinjaTemplate) -> str:
             rest = rest.split(closing, 1)[1]
         cut = min(i for i in (rest.find("{"), rest.find(_PROBE_NAME)) if i >= 0)
         tag = rest[:cut].strip()
-        return tag or "{"
+        # A well-known opener followed by per-call framing (DeepSeek's `<｜tool▁call▁begin｜>function<｜tool▁sep｜>`,
+        # Mistral's ` [`) is cut back to the opener, as Ollama's tag stops before the range over the calls.
+        known = next((k for k in _TOOL_CALL_TAGS if tag.startswith(k)), None)
+        return known or tag or "{"
     for tag in _TOOL_CALL_TAGS:
         if t.contains(tag):
             return tag
