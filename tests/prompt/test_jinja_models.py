@@ -5,6 +5,9 @@ ships it (DeepSeek-R1-Distill-Qwen as llama.cpp's models/templates keeps it, wit
 spelled out). Expected texts were checked against transformers' own `apply_chat_template` rendering.
 """
 
+# The templates are kept byte for byte, long lines included.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import pytest
