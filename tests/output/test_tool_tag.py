@@ -114,25 +114,3 @@ def test_library_templates(name: str, tag: str) -> None:
 def test_named_templates(name: str, tag: str) -> None:
     """Ollama's vendored named templates: only command-r renders `.ToolCalls`."""
     assert infer_tool_tag(Template.parse(named_template(name).text)) == tag
-
-
-class _JinjaLike:
-    def __init__(self, raw: str) -> None:
-        self.raw = raw
-
-
-@pytest.mark.parametrize(
-    ("raw", "tag"),
-    [
-        (
-            '{%- for tool_call in message.tool_calls %}{{- \'<tool_call>\\n{"name": "\' }}{%- endfor %}',
-            "<tool_call>",
-        ),
-        ('{{- "[TOOL_CALLS] [" }}{%- for tool_call in message.tool_calls %}', "[TOOL_CALLS]"),
-        ("{{- '<|python_tag|>' + tool_call.name }}", "{"),
-        ("{% for m in messages %}{{ m.content }}{% endfor %}", "{"),
-    ],
-)
-def test_non_go_templates(raw: str, tag: str) -> None:
-    """A Jinja chat template from a GGUF has no `.ToolCalls` block; well-known call markers in its text decide."""
-    assert infer_tool_tag(_JinjaLike(raw)) == tag

@@ -18,24 +18,9 @@ __all__ = ["DEFAULT_TOOL_TAG", "infer_tool_tag"]
 DEFAULT_TOOL_TAG = "{"
 
 
-# Call markers of well-known chat formats, for templates that are not Go templates (Hugging Face Jinja from a
-# GGUF), where there is no `.ToolCalls` block to read; Ollama itself never renders those. Llama's
-# `<|python_tag|>` needs none: the `{` tag allows it.
-_KNOWN_TAGS = ("<tool_call>", "[TOOL_CALLS]")
-
-
-def infer_tool_tag(template: object) -> str:
-    """parseTag: the tool-call tag of a Go `Template`, `{` when it has none.
-
-    Any other template (one with a `raw` text, such as a Jinja chat template) gets the first well-known call
-    marker its text mentions; None gets `{`.
-    """
-    if not isinstance(template, Template):
-        raw = getattr(template, "raw", None)
-        if isinstance(raw, str):
-            found = [(raw.find(t), t) for t in _KNOWN_TAGS if t in raw]
-            if found:
-                return min(found)[1]
+def infer_tool_tag(template: Template | None) -> str:
+    """parseTag: the tool-call tag of `template`, `{` when it has none."""
+    if template is None:
         return DEFAULT_TOOL_TAG
     block = _find_tool_calls_if(template.tree.root.nodes)
     if block is None:
