@@ -216,6 +216,13 @@ def test_tool_use_template_is_chosen_when_tools_are_given() -> None:
     assert t.execute(Values(messages=[Message("user", "x")])) == "default"
     assert t.execute(Values(messages=[Message("user", "x")], tools=[WEATHER])) == "tools: 1"
     assert "tools" in t.capabilities()
+    # The tool-call tag comes from the template that renders calls, given the tools it expects.
+    tool_use = (
+        "{% if not tools %}{{ raise_exception('tools expected') }}{% endif %}"
+        "{% for m in messages %}{% if m.tool_calls %}<|call|>{{ m.tool_calls[0].function | tojson }}"
+        "{% else %}{{ m.content }}{% endif %}{% endfor %}{% if add_generation_prompt %}A:{% endif %}"
+    )
+    assert JinjaTemplate("{{ messages | length }}", tool_use=tool_use).tool_call_tag() == "<|call|>"
 
 
 def test_thinking_tags_and_tool_call_tag_fallbacks() -> None:

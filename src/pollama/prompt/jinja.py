@@ -189,6 +189,7 @@ class JinjaTemplate:
         self._tmpl, self._names = _compile(raw)
         self._tool_use = _compile(tool_use) if tool_use else None
         self._tool_use_raw = tool_use or ""
+        self._tag: str | None = None
 
     @classmethod
     def from_gguf(
@@ -238,7 +239,9 @@ class JinjaTemplate:
         """What the model writes before a tool call's JSON, as Ollama infers it from Go templates: the text
         the template puts before the first `{` of a rendered call (a probe call rendered after the generation
         prompt), or "{" when calls are bare JSON objects."""
-        return _infer_tool_call_tag(self)
+        if self._tag is None:
+            self._tag = _infer_tool_call_tag(self)
+        return self._tag
 
     def context(self, v: Values) -> dict[str, Any]:
         """The variables a render gets, as transformers passes them (without `add_generation_prompt`)."""
@@ -269,7 +272,7 @@ class JinjaTemplate:
         if v.suffix:
             raise JinjaTemplateError("chat template has no fill-in-the-middle (suffix) support")
         ctx = self.context(v)
-        tmpl = self._tool_use[0] if self._tool_use is not None and ctx["tools"] else self._tmpl
+        tmpl = self.template_for(tools=bool(ctx["tools"]))
         msgs: list[dict[str, Any]] = ctx["messages"]
         out: str | None = None
         if msgs and msgs[-1]["role"] == "assistant" and "tool_calls" not in msgs[-1] and msgs[-1]["content"]:
@@ -281,6 +284,10 @@ class JinjaTemplate:
         if self.add_bos and self.bos_token and out.startswith(self.bos_token):
             out = out[len(self.bos_token) :]
         return out
+
+    def template_for(self, *, tools: bool) -> jinja2.Template:
+        """The compiled template transformers would pick: `tool_use` when the request has tools and there is one."""
+        return self._tool_use[0] if tools and self._tool_use is not None else self._tmpl
 
     def render(self, context: dict[str, Any]) -> str:
         """Render with an explicit context (tests, debugging); errors as JinjaTemplateError."""
@@ -294,15 +301,20 @@ def _infer_tool_call_tag(t: JinjaTemplate) -> str:
         "function": {"name": _PROBE_NAME, "arguments": Arguments(probe=1)},
     }
     user = {"role": "user", "content": "probe"}
-    base_ctx = {"bos_token": t.bos_token, "eos_token": t.eos_token, "tools": None, "documents": None}
+    # Calls are rendered by the tool_use template when there is one, and that one expects tools.
+    tmpl, tools = t.template_for(tools=True), None
+    if t.template_for(tools=True) is not t.template_for(tools=False):
+        tools = [{"type": "function", "function": {"name": _PROBE_NAME, "parameters": {"type": "object"}}}]
+    base_ctx = {"bos_token": t.bos_token, "eos_token": t.eos_token, "tools": tools, "documents": None}
     try:
-        prompt = t.render({**base_ctx, "messages": [user], "add_generation_prompt": True})
-        call = t.render(
+        prompt = _render(tmpl, {**base_ctx, "messages": [user], "add_generation_prompt": True})
+        call = _render(
+            tmpl,
             {
                 **base_ctx,
                 "messages": [user, {"role": "assistant", "content": "", "tool_calls": [probe_call]}],
                 "add_generation_prompt": False,
-            }
+            },
         )
     except TemplateError:
         call = prompt = ""
