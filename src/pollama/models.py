@@ -1,11 +1,14 @@
 """What a stored model means to the server: its name resolution, parsed template, options and capabilities.
 
 ``store`` knows bytes on disk; this module adds the meaning that the use-cases need, and caches the parsed
-template and GGUF facts per model digest so a request does no repeated parsing.
+template and GGUF facts per model digest so a request does no repeated parsing. A model without a TEMPLATE
+whose GGUF carries a Hugging Face ``tokenizer.chat_template`` is rendered with that Jinja template (Ollama
+falls back to ``{{ .Prompt }}``, and such a model answers every chat with nothing).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,11 +16,15 @@ from typing import Any
 
 from pollama.api.options import Options, apply
 from pollama.errors import ModelNotFound, Unsupported
-from pollama.prompt.template import Template
+from pollama.prompt.jinja import JinjaTemplate, JinjaTemplateError
+from pollama.prompt.jinja_gguf import jinja_template_from_gguf
+from pollama.prompt.template import ChatTemplate, Template
 from pollama.store.gguf_info import read_gguf
 from pollama.store.model import Model
 from pollama.store.names import InvalidNameError, Name
 from pollama.store.store import Store
+
+log = logging.getLogger("pollama")
 
 DEFAULT_TEMPLATE = "{{ .Prompt }}"
 
@@ -25,7 +32,7 @@ DEFAULT_TEMPLATE = "{{ .Prompt }}"
 @dataclass(frozen=True)
 class ModelView:
     record: Model
-    template: Template
+    template: ChatTemplate
     capabilities: tuple[str, ...]
     n_ctx_train: int
 
@@ -58,6 +65,15 @@ def _template(text: str) -> Template:
 
 
 @lru_cache(maxsize=64)
+def _jinja(path: str) -> JinjaTemplate | None:
+    try:
+        return jinja_template_from_gguf(path)
+    except JinjaTemplateError as err:
+        log.warning("ignoring the chat template of %s: %s", path, err)
+        return None
+
+
+@lru_cache(maxsize=64)
 def _gguf_facts(path: str) -> tuple[int, bool, bool]:
     meta = read_gguf(Path(path))
     arch = meta.architecture
@@ -67,7 +83,7 @@ def _gguf_facts(path: str) -> tuple[int, bool, bool]:
     return meta.context_length, pooling, vision
 
 
-def capabilities(record: Model, template: Template) -> tuple[str, ...]:
+def capabilities(record: Model, template: ChatTemplate) -> tuple[str, ...]:
     """Ollama's ``Model.Capabilities``: completion or embedding from the GGUF, the rest from the template."""
     if record.config.capabilities:
         return tuple(record.config.capabilities)
@@ -82,7 +98,13 @@ def capabilities(record: Model, template: Template) -> tuple[str, ...]:
 
 
 def view(record: Model) -> ModelView:
-    template = _template(record.template if record.template is not None else DEFAULT_TEMPLATE)
+    template: ChatTemplate | None = None
+    if record.template is not None:
+        template = _template(record.template)
+    elif record.model_path is not None:
+        template = _jinja(str(record.model_path))
+    if template is None:
+        template = _template(DEFAULT_TEMPLATE)
     n_ctx_train = _gguf_facts(str(record.model_path))[0] if record.model_path is not None else 0
     return ModelView(record, template, capabilities(record, template), n_ctx_train)
 

@@ -3,12 +3,15 @@ responses."""
 
 from __future__ import annotations
 
+import secrets
+import string
 import time
 from collections.abc import AsyncIterator
 
 from pollama.api.responses import ChatMessage, ChatResponse, DebugInfo
 from pollama.api.types import ChatRequest, Message
 from pollama.errors import BadRequest, Unsupported
+from pollama.inference import output
 from pollama.inference.core import Finished, check_think, find_model, read_common, session, unload
 from pollama.models import ModelView
 from pollama.prompt.build import chat_prompt
@@ -37,6 +40,7 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
     think = check_think(model, think, requested)
     opts = model.options(svc.settings.context_length, req.options)
     tools = [Tool.from_json(t) for t in req.tools] if req.tools is not None else None
+    plan = output.plan(model, req, think, req.tools)
 
     async with session(svc, model, opts, keep_alive, start) as s:
         if not messages:
@@ -54,12 +58,22 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
         if req.debug_render_only:
             yield ChatResponse(requested, message=ChatMessage(role=""), debug_info=DebugInfo(prompt), whole=True)
             return
-        async for item in s.complete(prompt, opts, shift=req.shift):
+        async for item in s.complete(prompt, opts, shift=req.shift, plan=plan):
             if isinstance(item, Finished):
                 yield ChatResponse(requested, done=True, done_reason=item.done_reason, metrics=item.metrics)
             else:
+                for call in item.tool_calls:
+                    call.id = call.id or tool_call_id()
                 message = ChatMessage(content=item.content, thinking=item.thinking, tool_calls=item.tool_calls)
-                yield ChatResponse(requested, message=message)
+                yield ChatResponse(requested, message=message, logprobs=item.logprobs)
+
+
+def tool_call_id() -> str:
+    """Ollama's ``toolCallId``: ``call_`` and 8 random characters of ``[a-z0-9]``."""
+    return "call_" + "".join(secrets.choice(_ID_CHARS) for _ in range(8))
+
+
+_ID_CHARS = string.ascii_lowercase + string.digits
 
 
 def _conversation(model: ModelView, messages: list[Message]) -> list[PromptMessage]:

@@ -1,9 +1,10 @@
 """The one inference path under ``generate`` and ``chat``: find the model, hold a runner slot, run a completion
 through an output parser, and account for the time it took.
 
-A use-case validates its request, then opens a ``Session`` (scheduling the runner) and calls ``complete``
-with the prompt it built; ``complete`` yields ``Piece`` objects (what the parser made of the text) and one
-final ``Finished`` with the metrics. The grammar a request's ``format`` compiles to is attached here too.
+A use-case validates its request and plans its output (``inference.output``), then opens a ``Session``
+(scheduling the runner) and calls ``complete`` with the prompt it built; ``complete`` yields ``Piece`` objects
+(what the parser made of the text, with the tokens' log probabilities) and one final ``Finished`` with the
+metrics.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from pollama.api.responses import Metrics
 from pollama.api.types import InferenceRequest, Think
 from pollama.engines.base import CompletionRequest, Done, LoadSpec, Runner
 from pollama.errors import BadRequest, ModelNotFound, Unsupported
+from pollama.inference.output import OutputPlan
 from pollama.models import ModelView, resolve
-from pollama.output import OutputParser, PassThrough, Piece
+from pollama.output import Piece
 from pollama.scheduler import Lease
 from pollama.services import Services
 
@@ -87,11 +89,11 @@ class Session:
         opts: Options,
         *,
         shift: bool | None,
-        parser: OutputParser | None = None,
-        grammar: str | None = None,
+        plan: OutputPlan | None = None,
     ) -> AsyncIterator[Piece | Finished]:
         """Run one completion of ``prompt``: non-empty pieces as the text streams, then ``Finished``."""
-        parser = parser or PassThrough()
+        plan = plan or OutputPlan()
+        parser = plan.parser(prompt)
         req = CompletionRequest(
             prompt=prompt,
             sampling=opts.sampling,
@@ -99,7 +101,10 @@ class Session:
             stop=list(opts.stop),
             num_keep=opts.num_keep,
             shift=shift is None or shift,
-            grammar=grammar,
+            grammar=plan.grammar,
+            grammar_triggers=plan.triggers,
+            logprobs=plan.logprobs,
+            top_logprobs=plan.top_logprobs,
         )
         output: list[str] = []
         stream = self.runner.completion(req)
@@ -111,7 +116,9 @@ class Session:
                     yield Finished(item.done_reason, self._metrics(item), "".join(output))
                     return
                 output.append(item.text)
-                if piece := parser.feed(item.text):
+                piece = parser.feed(item.text)
+                piece.logprobs = item.logprobs
+                if piece:
                     yield piece
         finally:
             aclose = getattr(stream, "aclose", None)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pollama.api.responses import DebugInfo, GenerateResponse
 from pollama.api.types import GenerateRequest, Think
 from pollama.errors import BadRequest, Failed, Unsupported
+from pollama.inference import output
 from pollama.inference.core import Finished, Session, check_think, find_model, read_common, session, unload
 from pollama.models import ModelView
 from pollama.prompt.build import generate_prompt
@@ -34,6 +35,7 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[Generat
         model.check("insert")
     think = check_think(model, think, requested)
     opts = model.options(svc.settings.context_length, req.options)
+    plan = output.plan(model, req, think)
 
     async with session(svc, model, opts, keep_alive, start) as s:
         if not req.prompt:
@@ -43,7 +45,7 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[Generat
         if req.debug_render_only:
             yield GenerateResponse(requested, debug_info=DebugInfo(prompt), whole=True)
             return
-        async for item in s.complete(prompt, opts, shift=req.shift):
+        async for item in s.complete(prompt, opts, shift=req.shift, plan=plan):
             if isinstance(item, Finished):
                 # Like Ollama, the context is the text tokenized again without special tokens added (no BOS),
                 # so that a client can send it back and have it detokenized in front of the next prompt.
@@ -52,7 +54,7 @@ async def generate(svc: Services, req: GenerateRequest) -> AsyncIterator[Generat
                     requested, done=True, done_reason=item.done_reason, context=context, metrics=item.metrics
                 )
             else:
-                yield GenerateResponse(requested, response=item.content, thinking=item.thinking)
+                yield GenerateResponse(requested, response=item.content, thinking=item.thinking, logprobs=item.logprobs)
 
 
 async def _render(s: Session, model: ModelView, req: GenerateRequest, think: Think, num_ctx: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pollama.api.responses import Logprob
 from pollama.api.types import ToolCall
 
 
@@ -15,9 +16,11 @@ class Piece:
     content: str = ""
     thinking: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
+    # Set by the inference core, not by parsers: the tokens sampled since the previous piece.
+    logprobs: list[Logprob] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.content or self.thinking or self.tool_calls)
+        return bool(self.content or self.thinking or self.tool_calls or self.logprobs)
 
 
 class OutputParser(Protocol):

@@ -1,8 +1,10 @@
-"""Prompt construction: a Go text/template interpreter, Ollama's Template wrapper and prompt building.
+"""Prompt construction: a Go text/template interpreter, Ollama's Template wrapper, Hugging Face Jinja chat
+templates from a GGUF (sandboxed), and prompt building.
 
-This package sits low in the import order: it depends only on the standard library. Entry points:
-`Template.parse(text)` / `Template.execute(Values)`, `chat_prompt(...)`, `generate_prompt(...)`,
-`named_template(name)`, and the template data types (`Message`, `Tool`, `ToolCall`).
+This package sits low in the import order: it depends on the standard library, jinja2, and `store` (to read a
+GGUF's chat template). Entry points: `Template.parse(text)` / `Template.execute(Values)`,
+`jinja_template_from_gguf(path)`, `chat_prompt(...)`, `generate_prompt(...)`, `named_template(name)`, and the
+template data types (`Message`, `Tool`, `ToolCall`).
 """
 
 from __future__ import annotations

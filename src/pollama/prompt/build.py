@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from pollama.api.types import Think
 
-from .template import Template, Values
+from .template import ChatTemplate, Template, Values
 from .types import Message, Tool
 
 CountTokens = Callable[[str], Awaitable[int]]
@@ -44,14 +44,14 @@ def tag_images(messages: list[Message], start: int) -> tuple[list[Message], list
     return out, images
 
 
-def render(tmpl: Template, messages: list[Message], tools: list[Tool] | None, think: Think) -> str:
+def render(tmpl: ChatTemplate, messages: list[Message], tools: list[Tool] | None, think: Think) -> str:
     return tmpl.execute(
         Values(messages=messages, tools=tools, think=think.enabled, think_level=think.level, is_think_set=think.is_set)
     )
 
 
 async def chat_prompt_with_images(
-    tmpl: Template,
+    tmpl: ChatTemplate,
     messages: list[Message],
     tools: list[Tool] | None,
     *,
@@ -83,7 +83,7 @@ async def chat_prompt_with_images(
 
 
 async def chat_prompt(
-    tmpl: Template,
+    tmpl: ChatTemplate,
     messages: list[Message],
     tools: list[Tool] | None,
     *,
@@ -123,7 +123,7 @@ def generate_messages(
 
 
 async def generate_prompt(
-    tmpl: Template,
+    tmpl: ChatTemplate,
     prompt: str,
     *,
     num_ctx: int,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .gotemplate import GoTemplate, TemplateError, parse
 from .gotemplate.nodes import (
@@ -42,6 +43,19 @@ class Values:
     think_level: str = ""
     is_think_set: bool = False
     force_legacy: bool = False  # test hook, as in Ollama
+
+
+class ChatTemplate(Protocol):
+    """What prompt building and the output parsers need of a model's template: Ollama's Go templates
+    (``Template``) and Hugging Face Jinja templates from a GGUF (``prompt.jinja.JinjaTemplate``) both are."""
+
+    raw: str
+
+    def execute(self, v: Values) -> str: ...
+
+    def capabilities(self) -> list[str]: ...
+
+    def thinking_tags(self) -> tuple[str, str]: ...
 
 
 def _identifiers(n: Node | None) -> list[str]:

@@ -1,0 +1,85 @@
+"""What a request asks of its output, decided once before inference: the grammar that constrains sampling, the
+parser that splits the text into content, thinking and tool calls, and whether log probabilities are wanted.
+
+- ``format`` ("json" or a JSON Schema) compiles to a grammar before any runner is scheduled, so a schema the
+  grammar cannot express is a 400, never an unconstrained answer. With thinking on, the grammar waits for the
+  closing thinking tag, so only the answer is constrained.
+- ``tools`` (without ``format``) get a lazy grammar that activates once the model starts a call (its template's
+  tag, or a bare JSON object at the start of the output) and holds the call to the given tool names and each
+  tool's parameter schema, so every parsed call names a tool and its arguments validate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pollama.api.types import InferenceRequest, Think
+from pollama.grammar import compile_format, lazy_format_grammar, tool_call_grammar
+from pollama.models import ModelView
+from pollama.output import OutputParser
+from pollama.output.compose import build_parser
+from pollama.output.tooltag import infer_tool_tag
+from pollama.prompt.jinja import JinjaTemplate
+from pollama.prompt.template import ChatTemplate, Template
+
+
+@dataclass(frozen=True, slots=True)
+class OutputPlan:
+    grammar: str | None = None
+    triggers: tuple[str, ...] = ()
+    logprobs: bool = False
+    top_logprobs: int = 0
+    thinking_tags: tuple[str, str] | None = None
+    tools: Sequence[Mapping[str, Any]] | None = None
+    tool_tag: str | None = None
+
+    def parser(self, prompt: str) -> OutputParser:
+        """The parser for the output of ``prompt`` (it may start inside a thinking block the prompt opened)."""
+        return build_parser(thinking_tags=self.thinking_tags, prompt=prompt, tools=self.tools, tool_tag=self.tool_tag)
+
+
+def tool_tag(template: ChatTemplate) -> str:
+    if isinstance(template, JinjaTemplate):
+        return template.tool_call_tag()
+    assert isinstance(template, Template)
+    return infer_tool_tag(template)
+
+
+def plan(
+    model: ModelView,
+    req: InferenceRequest,
+    think: Think,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+) -> OutputPlan:
+    """The output plan of ``req`` on ``model`` (``think`` as the use-case resolved it). Raises BadRequest for a
+    ``format`` that is neither "json" nor a schema the grammar can enforce."""
+    tags: tuple[str, str] | None = None
+    if think.enabled:
+        opening, closing = model.template.thinking_tags()
+        if opening and closing:
+            tags = (opening, closing)
+    tag = tool_tag(model.template) if tools else None
+    grammar: str | None = None
+    triggers: tuple[str, ...] = ()
+    schema = compile_format(req.format)
+    if schema is not None:
+        if tags is not None:
+            lazy = lazy_format_grammar(schema, after=tags[1])
+            grammar, triggers = lazy.gbnf, lazy.triggers
+        else:
+            grammar = schema
+    elif tools and tag is not None:
+        lazy = tool_call_grammar(tools, tag=tag)
+        grammar, triggers = lazy.gbnf, lazy.triggers
+    return OutputPlan(
+        grammar=grammar,
+        triggers=triggers,
+        # As Ollama: alternatives only come with ``logprobs`` itself.
+        logprobs=bool(req.logprobs),
+        top_logprobs=(req.top_logprobs or 0) if req.logprobs else 0,
+        thinking_tags=tags,
+        tools=tools or None,
+        tool_tag=tag,
+    )
