@@ -450,6 +450,12 @@ def test_pollama_cases(tag: str, chunks: list[str], content: str, calls: Calls) 
     assert indexes == list(range(len(calls)))
 
 
+@pytest.mark.parametrize(("tag", "chunks", "content", "calls"), FLUSH_CASES.values(), ids=FLUSH_CASES.keys())
+def test_pollama_cases_one_character_at_a_time(tag: str, chunks: list[str], content: str, calls: Calls) -> None:
+    got_content, got_calls, _ = run(tag, list("".join(chunks)), flush=True)
+    assert (got_content, got_calls) == (content, calls)
+
+
 def test_arguments_keep_the_models_key_order() -> None:
     _, calls, _ = run(
         QWEN,

@@ -17,7 +17,8 @@ Beyond Ollama:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pollama.api.types import ToolCall, ToolCallFunction
@@ -53,29 +54,6 @@ def _loads_object(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _object_end(buf: str, start: int) -> int:
-    """Index just past the `}` closing the object that opens at `start`, or -1 while it is still open."""
-    depth = 0
-    in_string = escaped = False
-    for i in range(start, len(buf)):
-        c = buf[i]
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif c == '"':
-            in_string = not in_string
-        elif in_string:
-            continue
-        elif c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-    return -1
-
-
 def _args_map(obj: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     value = obj.get(key)
     if isinstance(value, dict):
@@ -104,35 +82,88 @@ def _find_args(obj: Mapping[str, Any], tool: str) -> tuple[dict[str, Any] | None
     return None, False
 
 
-def _find_arguments(buf: str, tool: str) -> tuple[dict[str, Any] | None, int]:
-    """findArguments: the arguments in the first complete JSON object of `buf`, and where that object ends."""
-    start = -1
-    depth = 0
-    in_string = escaped = False
-    for i, c in enumerate(buf):
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif c == '"':
-            in_string = not in_string
-        elif in_string:
-            continue
-        elif c == "{":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0 and start != -1:
-                obj = _loads_object(buf[start : i + 1])
-                if obj is None:
-                    start = -1  # not JSON after all; keep looking
-                    continue
-                args, found = _find_args(obj, tool)
-                return (args if found else obj), i + 1
-            depth = max(depth, 0)
-    return None, 0
+_STRUCTURAL = re.compile(r'[\\"{}\[\]]')
+
+
+class _Scan:
+    """The brackets outside JSON strings in a growing buffer, as Ollama's byte loops see them (a backslash escapes
+    the next character, in a string or not). Resumes where it stopped, so streaming stays linear."""
+
+    def __init__(self) -> None:
+        self.pos = 0
+        self.in_string = False
+        self.escaped = False
+
+    def brackets(self, buf: str) -> Iterator[tuple[int, str]]:
+        i = self.pos
+        if self.escaped and i < len(buf):
+            i, self.escaped = i + 1, False
+        while not self.escaped and (m := _STRUCTURAL.search(buf, i)) is not None:
+            j = m.start()
+            c = buf[j]
+            i = j + 1
+            if c == "\\":
+                self.escaped = i >= len(buf)
+                i += 1
+            elif c == '"':
+                self.in_string = not self.in_string
+            elif not self.in_string:
+                self.pos = i
+                yield j, c
+        self.pos = len(buf)
+
+
+class _FirstObject:
+    """findArguments' walk: the first complete top-level `{...}` of the buffer that parses as a JSON object."""
+
+    def __init__(self) -> None:
+        self._scan = _Scan()
+        self._depth = 0
+        self._start = -1
+        self.first_end = -1  # where the first top-level object closed, JSON or not
+        self.found: tuple[dict[str, Any], int] | None = None
+
+    def advance(self, buf: str) -> tuple[dict[str, Any], int] | None:
+        if self.found is not None:
+            return self.found
+        for i, c in self._scan.brackets(buf):
+            if c == "{":
+                if self._depth == 0:
+                    self._start = i
+                self._depth += 1
+            elif c == "}":
+                self._depth -= 1
+                if self._depth == 0 and self._start != -1:
+                    if self.first_end < 0:
+                        self.first_end = i + 1
+                    if (obj := _loads_object(buf[self._start : i + 1])) is not None:
+                        self.found = (obj, i + 1)
+                        return self.found
+                    self._start = -1  # not JSON after all; keep looking
+                self._depth = max(self._depth, 0)
+        return None
+
+
+class _Group:
+    """done(): whether the `{`/`[` group opened first in the buffer has closed."""
+
+    def __init__(self, open_: str) -> None:
+        self._scan = _Scan()
+        self._open, self._close = open_, {"{": "}", "[": "]"}[open_]
+        self._count = 0
+        self.closed = False
+
+    def advance(self, buf: str) -> bool:
+        if not self.closed:
+            for _, c in self._scan.brackets(buf):
+                if c == self._open:
+                    self._count += 1
+                elif c == self._close:
+                    self._count -= 1
+                    if self._count == 0:
+                        self.closed = True
+                        break
+        return self.closed
 
 
 def _closing_tag(tag: str) -> str:
@@ -153,6 +184,8 @@ class ToolCallParser:
         self._state = "looking"  # looking -> calling -> done
         self._buf = ""
         self._count = 0
+        self._object = _FirstObject()
+        self._group = _Group("[" if self.tag == "[" else "{")
         # Whether the answer may still turn out to open with a bare call object (wrapper tags only).
         self._bare_possible = not self._json_tag
 
@@ -181,14 +214,15 @@ class ToolCallParser:
                 if self._state != "calling":
                     return [], content
         calls += self._parse_calls()
-        if self._json_tag and self._balanced():
+        if self._json_tag and self._group.advance(self._buf):
             self._state = "done"
             content += self._buf
-            self._buf = ""
+            self._set_buffer("")
         return calls, content
 
     def flush(self) -> Piece:
-        held, self._buf = self._buf, ""
+        held = self._buf
+        self._set_buffer("")
         if self._count == 0 or self._state == "looking":
             return Piece(content=held)
         return Piece(content=self._residue(held))
@@ -201,20 +235,24 @@ class ToolCallParser:
         if body[0] != "{":
             self._bare_possible = False
             return True, []
-        end = _object_end(body, 0)
-        if end < 0:
+        # The buffer only grows from here on, so the scan of `body` can resume where it stopped.
+        found = self._object.advance(body)
+        first_end = self._object.first_end
+        if first_end < 0:
             return False, []
         self._bare_possible = False
-        obj = _loads_object(body[:end])
-        name = obj.get("name") if obj is not None else None
-        if obj is None or name not in self.names:
+        self._object = _FirstObject()
+        if found is None or found[1] != first_end:
+            return True, []  # the opening object is not JSON
+        obj, end = found
+        name = obj.get("name")
+        if not isinstance(name, str) or name not in self.names:
             return True, []
-        assert isinstance(name, str)
         args, _ = _find_args(obj, name)
         if args is None:
             return True, []
         self._state = "calling"
-        self._buf = body[end:]
+        self._set_buffer(body[end:])
         return True, [self._make_call(name, args)]
 
     def _look_for_tag(self) -> str:
@@ -224,17 +262,18 @@ class ToolCallParser:
         found = i >= 0
         if not found:
             i = len(buf) - _suffix_overlap(buf, self.tag)
-        content, self._buf = buf[:i], buf[i:]
+        content = buf[:i]
+        self._set_buffer(buf[i:])
         if self._json_tag:
             lead = content.strip(GO_SPACE)
             if lead == PYTHON_TAG and found:
                 content = ""
             elif lead and not found and PYTHON_TAG.startswith(lead):
-                self._buf = buf  # maybe Llama's call marker; wait for what follows it
+                self._set_buffer(buf)  # maybe Llama's call marker; wait for what follows it
                 return ""
             elif lead:
                 self._state = "done"
-                self._buf = ""
+                self._set_buffer("")
                 return buf
         if found:
             self._state = "calling"
@@ -248,12 +287,15 @@ class ToolCallParser:
 
     def _parse_call(self) -> ToolCall | None:
         name, end = self._find_tool()
-        if name is None:
+        if name is None or (found := self._object.advance(self._buf)) is None:
             return None
-        args, args_end = _find_arguments(self._buf, name)
+        obj, obj_end = found
+        args, is_call = _find_args(obj, name)
+        if not is_call:
+            args = obj  # Ollama's last resort: the whole object holds the arguments
         if args is None:
-            return None
-        self._buf = self._buf[max(end, args_end) :]
+            return None  # Ollama is stuck here for good: the same object is found first every time
+        self._set_buffer(self._buf[max(end, obj_end) :])
         return self._make_call(name, args)
 
     def _find_tool(self) -> tuple[str | None, int]:
@@ -282,27 +324,11 @@ class ToolCallParser:
                 return None, 0
         return best, start + len(best)
 
-    def _balanced(self) -> bool:
-        """done(): whether the `{`/`[` group opened at the start of what is left has closed."""
-        open_, close = ("{", "}") if self.tag == "{" else ("[", "]")
-        depth = 0
-        in_string = escaped = False
-        for c in self._buf:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == '"':
-                in_string = not in_string
-            elif in_string:
-                continue
-            elif c == open_:
-                depth += 1
-            elif c == close:
-                depth -= 1
-                if depth == 0:
-                    return True
-        return False
+    def _set_buffer(self, text: str) -> None:
+        """Replace the buffer (not append to it): the resumable scans start over."""
+        self._buf = text
+        self._object = _FirstObject()
+        self._group = _Group("[" if self.tag == "[" else "{")
 
     def _make_call(self, name: str, args: dict[str, Any]) -> ToolCall:
         call = ToolCall(function=ToolCallFunction(index=self._count, name=name, arguments=args))
