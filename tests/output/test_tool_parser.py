@@ -334,6 +334,21 @@ FLUSH_CASES: dict[str, tuple[str, list[str], str, Calls]] = {
         "",
         [("say_hello", {})],
     ),
+    "text after a list of calls": (
+        MISTRAL,
+        ['[TOOL_CALLS] [{"name": "say_hello", "arguments": {}}]\nDone [1].'],
+        "Done [1].",
+        [("say_hello", {})],
+    ),
+    "control tokens after the call are markup": (
+        DEEPSEEK,
+        [
+            "<|tool▁calls▁begin|><|tool▁call▁begin|>function<|tool▁sep|>get_temperature\n"
+            '```json\n{"city": "Tokyo"}\n```<|tool▁call▁end|><|tool▁calls▁end|><｜end▁of▁sentence｜>'
+        ],
+        "",
+        [("get_temperature", {"city": "Tokyo"})],
+    ),
     "bare object under a wrapper tag": (
         QWEN,
         ['\n{"name": "get_conditions", "arguments": {"location": "Paris"}}'],

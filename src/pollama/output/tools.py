@@ -28,6 +28,8 @@ from pollama.output.thinking import GO_SPACE
 __all__ = ["ToolCallParser", "tool_names"]
 
 PYTHON_TAG = "<|python_tag|>"
+# Special tokens that close or separate calls: `<|eom_id|>`, `<｜tool▁call▁end｜>`, `[/TOOL_CALLS]`, code fences.
+_CONTROL_TOKEN = re.compile(r"<[|｜][^<>]*?[|｜]>|\[/?[A-Z_]+\]|```(?:json)?")
 
 
 def tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -337,12 +339,12 @@ class ToolCallParser:
 
     def _residue(self, text: str) -> str:
         """Text after the last call without the call markup around it; "" when only markup is left."""
-        for marker in (self.tag, _closing_tag(self.tag), PYTHON_TAG):
+        for marker in (self.tag, _closing_tag(self.tag)):
             if marker:
                 text = text.replace(marker, "")
-        if not text.strip(GO_SPACE + "[]{},"):
-            return ""
-        return text.strip(GO_SPACE)
+        text = _CONTROL_TOKEN.sub("", text)
+        # What is left of a list of calls (`]`, `,`) goes too.
+        return text.lstrip(GO_SPACE + "[]{},").rstrip(GO_SPACE)
 
 
 def _suffix_overlap(s: str, tag: str) -> int:
