@@ -135,7 +135,7 @@ def test_go_whitespace_not_python_whitespace() -> None:
     ("chunks", "flushed"),
     [
         (["  <thi"], ("", "  <thi")),  # a partial opening tag that never completed is the model's text
-        (["\n "], ("", "\n ")),
+        (["\n "], ("", "")),  # an answer of only whitespace is empty, as in Ollama
         (["<think>abc</thi"], ("</thi", "")),  # a closing tag cut off by the end of generation is thinking
         (["<think>abc</think>"], ("", "")),
         (["<think>", "\n"], ("", "")),

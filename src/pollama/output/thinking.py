@@ -60,7 +60,8 @@ class ThinkingParser:
         held, self._acc = self._acc, ""
         if self.state is ThinkingState.THINKING:
             return held, ""  # a closing tag that never completed is part of the thinking
-        return "", held  # whitespace or a partial opening tag: the model never started thinking
+        # A partial opening tag: the model never started thinking. Whitespace alone is dropped, as Ollama does.
+        return "", held if held.strip(GO_SPACE) else ""
 
     def feed(self, text: str) -> Piece:
         thinking, content = self.add(text)
