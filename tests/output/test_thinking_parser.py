@@ -103,9 +103,9 @@ def test_deepseek_r1_answer() -> None:
         ".",
     ]
     parser = ThinkingParser("<think>", "</think>")
-    got = [parser.add(t) for t in tokens] + [parser.flush()]
-    assert "".join(t for t, _ in got) == "Okay, the user asks 2+2.\n"
-    assert "".join(c for _, c in got) == "2+2 is **4**."
+    got = [parser.feed(t) for t in tokens] + [parser.flush()]
+    assert "".join(p.thinking for p in got) == "Okay, the user asks 2+2.\n"
+    assert "".join(p.content for p in got) == "2+2 is **4**."
 
 
 def test_prefed_opening_tag() -> None:
@@ -145,8 +145,9 @@ def test_flush_gives_back_what_was_held(chunks: list[str], flushed: tuple[str, s
     parser = ThinkingParser("<think>", "</think>")
     for c in chunks:
         parser.add(c)
-    assert parser.flush() == flushed
-    assert parser.flush() == ("", "")
+    held = parser.flush()
+    assert (held.thinking, held.content) == flushed
+    assert not parser.flush()
 
 
 def test_empty_tags_are_refused() -> None:

@@ -28,8 +28,8 @@ class ComposedParser:
         return self._with_tools(thinking, content, final=False)
 
     def flush(self) -> Piece:
-        thinking, content = self.thinking.flush() if self.thinking is not None else ("", "")
-        return self._with_tools(thinking, content, final=True)
+        held = self.thinking.flush() if self.thinking is not None else Piece()
+        return self._with_tools(held.thinking, held.content, final=True)
 
     def _with_tools(self, thinking: str, content: str, *, final: bool) -> Piece:
         if self.tools is None:

@@ -55,17 +55,17 @@ class ThinkingParser:
             content.append(c)
         return "".join(thinking), "".join(content)
 
-    def flush(self) -> tuple[str, str]:
-        """What is held back when generation ends (Ollama drops it; we give it back)."""
-        held, self._acc = self._acc, ""
-        if self.state is ThinkingState.THINKING:
-            return held, ""  # a closing tag that never completed is part of the thinking
-        # A partial opening tag: the model never started thinking. Whitespace alone is dropped, as Ollama does.
-        return "", held if held.strip(GO_SPACE) else ""
-
     def feed(self, text: str) -> Piece:
         thinking, content = self.add(text)
         return Piece(content=content, thinking=thinking)
+
+    def flush(self) -> Piece:
+        """What is held back when generation ends (Ollama drops it; we give it back)."""
+        held, self._acc = self._acc, ""
+        if self.state is ThinkingState.THINKING:
+            return Piece(thinking=held)  # a closing tag that never completed is part of the thinking
+        # A partial opening tag: the model never started thinking. Whitespace alone is dropped, as Ollama does.
+        return Piece(content=held if held.strip(GO_SPACE) else "")
 
     def _eat(self) -> tuple[str, str, bool]:
         acc = self._acc
