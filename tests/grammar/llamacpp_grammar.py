@@ -87,3 +87,45 @@ class GrammarEngine:
         except ValueError:
             return False
         return True
+
+
+class RandomWriter:
+    """Writes random texts a grammar allows, one character token at a time (printable ASCII, newline, a few
+    accented letters), leaning towards closing and ending as the text grows so that most walks finish."""
+
+    CHARS = [chr(c) for c in range(0x20, 0x7F)] + ["\n", "é", "ß"]
+
+    def __init__(self, engine: GrammarEngine) -> None:
+        self.engine = engine
+        self.tokens: list[tuple[int, str]] = []
+        for ch in self.CHARS:
+            toks = engine.tokenize(ch)
+            if len(toks) == 1:
+                self.tokens.append((toks[0], ch))
+
+    def write(self, gbnf: str, rng: Any, *, max_chars: int = 300) -> str | None:
+        """A random complete text of the grammar, or None when the walk did not end within ``max_chars``."""
+        smpl = self.engine.sampler(gbnf)
+        try:
+            out: list[str] = []
+            n = len(self.tokens)
+            data = (ll.llama_token_data * n)()
+            for step in range(max_chars):
+                for i, (tok, _) in enumerate(self.tokens):
+                    data[i] = ll.llama_token_data(tok, 0.0, 0.0)
+                arr = ll.llama_token_data_array(data=data, size=n, selected=-1, sorted=False)
+                ll.llama_sampler_apply(smpl, ctypes.byref(arr))
+                allowed = [self.tokens[i] for i in range(n) if not math.isinf(data[i].logit)]
+                can_end = self.engine.allowed(smpl, self.engine.eos)
+                if can_end and (not allowed or rng.random() < 0.15 + step / max_chars):
+                    return "".join(out)
+                if not allowed:
+                    return None
+                pressure = 1 + 20 * step / max_chars
+                weights = [pressure if ch in '"]}' else (0.2 if ch in " \n" else 1.0) for _, ch in allowed]
+                tok, ch = rng.choices(allowed, weights)[0]
+                ll.llama_sampler_accept(smpl, tok)
+                out.append(ch)
+            return None
+        finally:
+            ll.llama_sampler_free(smpl)

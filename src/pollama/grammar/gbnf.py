@@ -36,7 +36,10 @@ SPACE_REGEX = r"(?: |\n{1,2}[ \t]{0,20})?"
 # One character of a JSON string, as the JSON text spells it: any raw character but the quote, the backslash
 # and controls, or an escape. ``\u`` escapes of UTF-16 surrogates are left out so that every ``char`` is
 # exactly one code point of the decoded string (minLength/maxLength count code points).
-JSON_CHAR = '[^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" ([0-9a-cA-CefEF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2}))'
+JSON_CHAR = (
+    r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" '
+    r"([0-9a-cA-CefEF] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2}))"
+)
 
 _RULE_NAME = re.compile(r"[^a-zA-Z0-9-]+")
 

@@ -79,10 +79,10 @@ def object_rule(compiler: SchemaCompiler, schema: Mapping[str, Any], ptr: str, h
         extra = rules.add(hint + "-additional-kv", f'{key} {sp} ":" {sp} {group(value)}')
     n = len(declared)
     # tail i: properties i.. after something has been written, each preceded by a comma
-    tail = f'("," {sp} {extra})*' if extra else ""
+    tail = f'({sp} "," {sp} {extra})*' if extra else ""
     tails = [tail]
     for i in range(n - 1, -1, -1):
-        step = f'"," {sp} {kvs[i]}'
+        step = f'{sp} "," {sp} {kvs[i]}'
         seq = f"{step if declared[i][3] else f'({step})?'} {tails[0]}".strip()
         tails.insert(0, rules.add(f"{hint}-tail", seq) if tails[0] and " " in tails[0] else seq)
     # head i: nothing written yet, properties i.. to come
@@ -224,6 +224,7 @@ def _merge_objects(out: dict[str, Any], flat: list[tuple[Mapping[str, Any], str]
             raise _err(p + "/required", '"required" must be an array of strings')
         required.update(dict.fromkeys(req))
     merged: dict[str, Any] = {}
+    names.update(required)
     for name in names:
         constraints: list[Any] = []
         forbidden = None
@@ -240,7 +241,7 @@ def _merge_objects(out: dict[str, Any], flat: list[tuple[Mapping[str, Any], str]
             if name in required:
                 raise _err(forbidden + "/additionalProperties", f'allOf: required property "{name}" is forbidden')
             continue
-        merged[name] = constraints[0] if len(constraints) == 1 else {"allOf": constraints}
+        merged[name] = True if not constraints else constraints[0] if len(constraints) == 1 else {"allOf": constraints}
     addls = [s.get("additionalProperties", _MISSING) for s, _ in objects]
     if any(a is False for a in addls):
         out["additionalProperties"] = False

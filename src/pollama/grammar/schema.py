@@ -113,10 +113,10 @@ def generic_json(rules: Rules) -> str:
         rules.define("value", f'object | array | {string} | {number} | ("true" | "false" | "null")')
         rules.define(
             "object",
-            f'"{{" {space} ({string} {space} ":" {space} value ("," {space} {string} {space} ":" {space} value)*)?'
+            f'"{{" {space} ({string} {space} ":" {space} value ({space} "," {space} {string} {space} ":" {space} value)*)?'
             f' {space} "}}"',
         )
-        rules.define("array", f'"[" {space} (value ("," {space} value)*)? {space} "]"')
+        rules.define("array", f'"[" {space} (value ({space} "," {space} value)*)? {space} "]"')
     return "value"
 
 
@@ -153,7 +153,7 @@ class SchemaCompiler:
             siblings = {k: v for k, v in schema.items() if k not in ("$ref", "$defs", "definitions")}
             if not _constraining(siblings):
                 return self.ref(schema["$ref"], _ptr(ptr, "$ref"))
-            target, target_ptr = self.resolve(schema["$ref"], _ptr(ptr, "$ref"))
+            target, _ = self.resolve(schema["$ref"], _ptr(ptr, "$ref"))
             return self.visit({"allOf": [target, siblings]}, ptr, hint)
         if "allOf" in schema:
             subs = _list_of_schemas(schema["allOf"], _ptr(ptr, "allOf"))
@@ -328,8 +328,10 @@ class SchemaCompiler:
                 if rest_rule is None:
                     return ""
                 more = None if hi is None else hi - i
-                return repeat(self.rules, f'"," {sp} {group(rest_rule)}', max(lo - i, 0), more, hint=hint + "-items")
-            step = f'"," {sp} {group(elems[i])} {after(i + 1)}'.strip()
+                return repeat(
+                    self.rules, f'{sp} "," {sp} {group(rest_rule)}', max(lo - i, 0), more, hint=hint + "-items"
+                )
+            step = f'{sp} "," {sp} {group(elems[i])} {after(i + 1)}'.strip()
             return step if i < lo else f"({step})?"
 
         first = elems[0] if k else rest_rule

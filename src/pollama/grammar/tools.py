@@ -165,7 +165,7 @@ def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str) -> LazyGr
         rules.define(root, bare)
         return LazyGrammar(rules.render(), (bare_trigger,))
     if tag == "[TOOL_CALLS]":
-        lst = f'"[" {sp} {call} ("," {sp} {call})* {sp} "]"'
+        lst = f'"[" {sp} {call} ({sp} "," {sp} {call})* {sp} "]"'
         rules.define(root, f"{literal(tag)} {sp} {lst} {sp} | {lst} {sp} | {bare}")
         tagged = f"({_regex_escape(tag)}{SPACE_REGEX}(?:\\[{SPACE_REGEX}{prefixes}?)?)$"
         return LazyGrammar(rules.render(), (tagged, rf"^\s*(\[{SPACE_REGEX}{prefixes})$", bare_trigger))
