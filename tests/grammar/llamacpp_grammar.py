@@ -43,10 +43,11 @@ class GrammarEngine:
     def close(self) -> None:
         ll.llama_model_free(self.model)
 
-    def tokenize(self, text: str) -> list[int]:
+    def tokenize(self, text: str, *, special: bool = False) -> list[int]:
+        """Tokens of ``text``; with ``special``, control-token texts become those tokens as a model emits them."""
         data = text.encode()
         buf = (ll.llama_token * (len(data) + 8))()
-        n = ll.llama_tokenize(self.vocab, data, len(data), buf, len(buf), False, False)
+        n = ll.llama_tokenize(self.vocab, data, len(data), buf, len(buf), False, special)
         assert n >= 0
         return list(buf[:n])
 
@@ -69,11 +70,19 @@ class GrammarEngine:
         ll.llama_sampler_apply(smpl, ctypes.byref(arr))
         return not math.isinf(data[0].logit)
 
-    def accepts(self, gbnf: str, text: str, *, triggers: Sequence[str] | None = None, complete: bool = True) -> bool:
+    def accepts(
+        self,
+        gbnf: str,
+        text: str,
+        *,
+        triggers: Sequence[str] | None = None,
+        complete: bool = True,
+        special: bool = False,
+    ) -> bool:
         """Whether the grammar lets a model write ``text`` (and then end, when ``complete``)."""
         smpl = self.sampler(gbnf, triggers)
         try:
-            for token in self.tokenize(text):
+            for token in self.tokenize(text, special=special):
                 if not self.allowed(smpl, token):
                     return False
                 ll.llama_sampler_accept(smpl, token)

@@ -237,13 +237,26 @@ CASES: list[tuple[str, Any, list[str], list[str]]] = [
         ['["a", null, null]', "[]"],
         ['["a", 1]'],
     ),
-    ("anyOf", {"anyOf": [{"type": "integer", "minimum": 5}, {"type": "string", "maxLength": 1}]}, ["5", '"a"'], ["4", '"ab"']),
+    (
+        "anyOf",
+        {"anyOf": [{"type": "integer", "minimum": 5}, {"type": "string", "maxLength": 1}]},
+        ["5", '"a"'],
+        ["4", '"ab"'],
+    ),
     (
         "oneOf-discriminated",
         {
             "oneOf": [
-                {"type": "object", "properties": {"kind": {"const": "a"}, "x": {"type": "integer"}}, "required": ["kind"]},
-                {"type": "object", "properties": {"kind": {"const": "b"}, "y": {"type": "string"}}, "required": ["kind"]},
+                {
+                    "type": "object",
+                    "properties": {"kind": {"const": "a"}, "x": {"type": "integer"}},
+                    "required": ["kind"],
+                },
+                {
+                    "type": "object",
+                    "properties": {"kind": {"const": "b"}, "y": {"type": "string"}},
+                    "required": ["kind"],
+                },
             ]
         },
         ['{"kind": "a", "x": 1}', '{"kind": "b", "y": "s"}'],
@@ -260,7 +273,12 @@ CASES: list[tuple[str, Any, list[str], list[str]]] = [
         ['{"a": 0}', '{"a": 9, "b": "x"}'],
         ['{"a": 10}', '{"b": "x"}', '{"a": -1}'],
     ),
-    ("nested", TEAM, ['{"team": "t", "members": [{"name": "a", "role": "user"}, {"name": "b", "role": "guest"}]}'], ['{"team": "t", "members": []}', '{"team": "t", "members": [{"name": "a"}]}']),
+    (
+        "nested",
+        TEAM,
+        ['{"team": "t", "members": [{"name": "a", "role": "user"}, {"name": "b", "role": "guest"}]}'],
+        ['{"team": "t", "members": []}', '{"team": "t", "members": [{"name": "a"}]}'],
+    ),
     (
         "recursive",
         TREE,
@@ -273,7 +291,12 @@ CASES: list[tuple[str, Any, list[str], list[str]]] = [
         ["3", "40"],
         ["2", '"3"'],
     ),
-    ("root-ref", {"type": "object", "properties": {"next": {"$ref": "#"}}}, ['{"next": {"next": {}}}', "{}"], ['{"next": 1}']),
+    (
+        "root-ref",
+        {"type": "object", "properties": {"next": {"$ref": "#"}}},
+        ['{"next": {"next": {}}}', "{}"],
+        ['{"next": 1}'],
+    ),
     (
         "definitions",
         {"definitions": {"d": {"enum": ["x"]}}, "type": "array", "items": {"$ref": "#/definitions/d"}},
@@ -292,15 +315,30 @@ CASES: list[tuple[str, Any, list[str], list[str]]] = [
         ['"12:30:00Z"', '"23:59:59.123+02:00"', '"00:00:00-11:30"'],
         ['"24:00:00Z"', '"12:60:00Z"', '"12:30:00"', '"12:30Z"'],
     ),
-    ("date-time", {"type": "string", "format": "date-time"}, ['"2024-02-29T12:00:00Z"'], ['"2024-02-29 12:00:00Z"', '"2024-02-29"']),
+    (
+        "date-time",
+        {"type": "string", "format": "date-time"},
+        ['"2024-02-29T12:00:00Z"'],
+        ['"2024-02-29 12:00:00Z"', '"2024-02-29"'],
+    ),
     (
         "uuid",
         {"type": "string", "format": "uuid"},
         ['"123e4567-e89b-12d3-a456-426614174000"', '"123E4567-E89B-12D3-A456-426614174000"'],
         ['"123e4567e89b12d3a456426614174000"', '"123e4567-e89b-12d3-a456-42661417400"'],
     ),
-    ("email", {"type": "string", "format": "email"}, ['"a.b+c@example.com"'], ['"a@b"', '"@example.com"', '"a..b@example.com"']),
-    ("ipv4", {"type": "string", "format": "ipv4"}, ['"192.168.0.255"', '"0.0.0.0"'], ['"256.1.1.1"', '"01.1.1.1"', '"1.1.1"']),
+    (
+        "email",
+        {"type": "string", "format": "email"},
+        ['"a.b+c@example.com"'],
+        ['"a@b"', '"@example.com"', '"a..b@example.com"'],
+    ),
+    (
+        "ipv4",
+        {"type": "string", "format": "ipv4"},
+        ['"192.168.0.255"', '"0.0.0.0"'],
+        ['"256.1.1.1"', '"01.1.1.1"', '"1.1.1"'],
+    ),
     ("hostname", {"type": "string", "format": "hostname"}, ['"example.com"', '"a-b.c"'], ['"-a.com"', '"a_b.com"']),
     (
         "uri",
@@ -330,7 +368,7 @@ CASES: list[tuple[str, Any, list[str], list[str]]] = [
     ("pattern-quote", {"type": "string", "pattern": '^say "\\\\"$'}, ['"say \\"\\\\\\""'], ['"say \\"\\""']),
     ("untyped-properties", {"properties": {"a": {"type": "integer"}}}, ['{"a": 1}'], ['"x"', '{"a": "x"}']),
     ("true-schema", True, ['{"a": 1}', "[1]", '"s"'], []),
-]  # fmt: skip
+]
 
 # Instances jsonschema accepts that the grammar leaves out by design: properties beyond the declared ones when
 # additionalProperties is absent, another key order, other spellings of a const, duplicate keys, a type the

@@ -113,8 +113,8 @@ def generic_json(rules: Rules) -> str:
         rules.define("value", f'object | array | {string} | {number} | ("true" | "false" | "null")')
         rules.define(
             "object",
-            f'"{{" {space} ({string} {space} ":" {space} value ({space} "," {space} {string} {space} ":" {space} value)*)?'
-            f' {space} "}}"',
+            f'"{{" {space} ({string} {space} ":" {space} value'
+            f' ({space} "," {space} {string} {space} ":" {space} value)*)? {space} "}}"',
         )
         rules.define("array", f'"[" {space} (value ({space} "," {space} value)*)? {space} "]"')
     return "value"

@@ -101,9 +101,20 @@ def _call_prefix_atoms(name: str, key: str) -> list[str]:
 
 
 def _call_prefixes(tools: list[_Tool]) -> str:
-    """A regex for every prefix of every call object's start, for any tool and arguments key."""
-    alts = [_prefix_closure(_call_prefix_atoms(t.name, key)) for t in tools for key in ARGUMENT_KEYS]
-    return "(?:" + "|".join(dict.fromkeys(alts)) + ")"
+    """A regex for every non-empty prefix of every call object's start, for any tool and arguments key; the
+    sequences share their common starts (a trie) so that the pattern stays short with many tools."""
+    trie: dict[str, Any] = {}
+    for tool in tools:
+        for key in ARGUMENT_KEYS:
+            node = trie
+            for atom in _call_prefix_atoms(tool.name, key):
+                node = node.setdefault(atom, {})
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [f"{atom}(?:{emit(child)})?" if child else atom for atom, child in node.items()]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return f"(?:{emit(trie)})"
 
 
 def _arguments_rule(rules: Rules, tool: _Tool, index: int) -> str:
@@ -114,7 +125,7 @@ def _arguments_rule(rules: Rules, tool: _Tool, index: int) -> str:
         trial = Rules()
         try:
             SchemaCompiler(params, trial, prefix="probe").compile()
-        except SchemaError:
+        except (SchemaError, RecursionError):
             pass
         else:
             return SchemaCompiler(params, rules, prefix=f"tool{index}-args").compile()
