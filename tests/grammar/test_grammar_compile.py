@@ -96,6 +96,8 @@ def test_other_formats_get_ollamas_error(value: Any, raw: str) -> None:
         ({"type": "array", "prefixItems": [{}], "items": False, "minItems": 2}, "minItems", "#/minItems"),
         ({"type": "object", "properties": {"a": False}, "required": ["a"]}, "false accepts no value", "#/properties/a"),
         ({"type": "array", "minItems": -1}, "non-negative integer", "#/minItems"),
+        ({"enum": ["a", "bb"], "maxLength": 1}, '"maxLength" together with "enum"', "#/maxLength"),
+        ({"const": 5, "minimum": 6}, '"minimum" together with "const"', "#/minimum"),
     ],
 )
 def test_unenforceable_schemas_are_refused_by_keyword_and_pointer(

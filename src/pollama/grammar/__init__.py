@@ -14,8 +14,9 @@ import json
 from typing import Any
 
 from pollama.errors import BadRequest
-from pollama.grammar.gbnf import Rules
-from pollama.grammar.schema import SchemaError, compile_schema, generic_json
+from pollama.grammar.gbnf import Rules, generic_json
+from pollama.grammar.keywords import SchemaError
+from pollama.grammar.schema import compile_schema
 from pollama.grammar.tools import LazyGrammar, lazy_format_grammar, tool_call_grammar
 
 __all__ = [

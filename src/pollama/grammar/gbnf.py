@@ -13,17 +13,22 @@ from collections.abc import Iterable
 
 __all__ = [
     "JSON_CHAR",
+    "MAX_DIGITS",
     "MAX_REPETITION",
     "SPACE",
     "SPACE_REGEX",
     "Rules",
     "char_class",
+    "generic_json",
     "group",
     "literal",
     "rename_rule",
     "repeat",
 ]
 
+# Unbounded integers are capped at this many digits (as llama.cpp's integral-part): a model cannot emit digits
+# forever.
+MAX_DIGITS = 16
 # llama-grammar.cpp's MAX_REPETITION_THRESHOLD.
 MAX_REPETITION = 2000
 
@@ -208,3 +213,24 @@ def rename_rule(gbnf: str, old: str, new: str) -> str:
 def rule_names(gbnf: str) -> set[str]:
     """The names defined in ``gbnf``."""
     return set(re.findall(r"^([a-zA-Z0-9-]+)\s*::=", gbnf, re.M))
+
+
+def generic_json(rules: Rules) -> str:
+    """Rules for any JSON value (``value``) and object (``object``); returns ``value``."""
+    if "value" not in rules:
+        space = rules.add("space", SPACE)
+        char = rules.add("char", JSON_CHAR)
+        string = rules.add("string", f'"\\"" {char}* "\\""')
+        number = rules.add(
+            "number", f'"-"? ([0] | [1-9] [0-9]{{0,{MAX_DIGITS - 1}}}) ("." [0-9]{{1,16}})? ([eE] [-+]? [0-9]{{1,2}})?'
+        )
+        for name in ("value", "object", "array"):
+            rules.fresh(name)
+        rules.define("value", f'object | array | {string} | {number} | ("true" | "false" | "null")')
+        rules.define(
+            "object",
+            f'"{{" {space} ({string} {space} ":" {space} value'
+            f' ({space} "," {space} {string} {space} ":" {space} value)*)? {space} "}}"',
+        )
+        rules.define("array", f'"[" {space} (value ({space} "," {space} value)*)? {space} "]"')
+    return "value"

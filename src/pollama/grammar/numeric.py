@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pollama.grammar.gbnf import group
+from pollama.grammar.gbnf import MAX_DIGITS, group
 
 __all__ = ["MAX_DIGITS", "MAX_FRACTION", "integer_range", "number_range"]
 
-MAX_DIGITS = 16
 MAX_FRACTION = 15
 
 

@@ -15,7 +15,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pollama.grammar.gbnf import char_class, group, literal
+from pollama.grammar.gbnf import char_class, generic_json, group, literal
+from pollama.grammar.keywords import SchemaError, pointer
 
 if TYPE_CHECKING:
     from pollama.grammar.schema import SchemaCompiler
@@ -27,9 +28,7 @@ _MISSING: Any = object()
 _KEY_CHAR_EXCLUDED: list[str | tuple[str, str]] = ['"', "\\", ("\x00", "\x1f"), "\x7f"]
 
 
-def _err(ptr: str, message: str) -> Exception:
-    from pollama.grammar.schema import SchemaError
-
+def _err(ptr: str, message: str) -> SchemaError:
     return SchemaError(ptr, message)
 
 
@@ -40,28 +39,26 @@ def _kv(compiler: SchemaCompiler, name: str, value: str, hint: str) -> str:
 
 
 def object_rule(compiler: SchemaCompiler, schema: Mapping[str, Any], ptr: str, hint: str) -> str:
-    from pollama.grammar.schema import _ptr, generic_json
-
     props = schema.get("properties", {})
     if not isinstance(props, Mapping):
-        raise _err(_ptr(ptr, "properties"), '"properties" must be an object')
+        raise _err(pointer(ptr, "properties"), '"properties" must be an object')
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        raise _err(_ptr(ptr, "required"), '"required" must be an array of strings')
+        raise _err(pointer(ptr, "required"), '"required" must be an array of strings')
     addl = schema.get("additionalProperties", _MISSING)
     if not props and addl is _MISSING:
         addl = True
     if not (addl is _MISSING or isinstance(addl, (bool, Mapping))):
-        raise _err(_ptr(ptr, "additionalProperties"), '"additionalProperties" must be a schema')
+        raise _err(pointer(ptr, "additionalProperties"), '"additionalProperties" must be a schema')
     declared: list[tuple[str, Any, str, bool]] = [
-        (name, sub, _ptr(ptr, "properties", name), name in required) for name, sub in props.items()
+        (name, sub, pointer(ptr, "properties", name), name in required) for name, sub in props.items()
     ]
     for name in dict.fromkeys(required):
         if name not in props:
             if addl is False:
-                raise _err(_ptr(ptr, "required"), f'required property "{name}" is forbidden by additionalProperties')
+                raise _err(pointer(ptr, "required"), f'required property "{name}" is forbidden by additionalProperties')
             declared.append(
-                (name, addl if isinstance(addl, Mapping) else True, _ptr(ptr, "additionalProperties"), True)
+                (name, addl if isinstance(addl, Mapping) else True, pointer(ptr, "additionalProperties"), True)
             )
     if not declared and addl is True:
         generic_json(compiler.rules)
@@ -74,7 +71,7 @@ def object_rule(compiler: SchemaCompiler, schema: Mapping[str, Any], ptr: str, h
     ]
     extra = ""
     if addl is True or isinstance(addl, Mapping):
-        value = compiler.visit(addl, _ptr(ptr, "additionalProperties"), hint + "-additional")
+        value = compiler.visit(addl, pointer(ptr, "additionalProperties"), hint + "-additional")
         key = _key_not_in(compiler, [d[0] for d in declared], hint)
         extra = rules.add(hint + "-additional-kv", f'{key} {sp} ":" {sp} {group(value)}')
     n = len(declared)

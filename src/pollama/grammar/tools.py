@@ -20,8 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pollama.grammar.gbnf import SPACE, SPACE_REGEX, Rules, literal, rename_rule, rule_names
-from pollama.grammar.schema import SchemaCompiler, SchemaError, generic_json
+from pollama.grammar.gbnf import SPACE, SPACE_REGEX, Rules, generic_json, literal, rename_rule, rule_names
+from pollama.grammar.keywords import SchemaError
+from pollama.grammar.schema import SchemaCompiler
 
 __all__ = ["ARGUMENT_KEYS", "LazyGrammar", "lazy_format_grammar", "tool_call_grammar"]
 
