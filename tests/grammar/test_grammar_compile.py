@@ -96,6 +96,13 @@ def test_other_formats_get_ollamas_error(value: Any, raw: str) -> None:
         ({"type": "array", "prefixItems": [{}], "items": False, "minItems": 2}, "minItems", "#/minItems"),
         ({"type": "object", "properties": {"a": False}, "required": ["a"]}, "false accepts no value", "#/properties/a"),
         ({"type": "array", "minItems": -1}, "non-negative integer", "#/minItems"),
+        ({"oneOf": [{"type": "number"}, {"type": "integer"}]}, '"oneOf" branches 0 and 1', "#/oneOf/1"),
+        (
+            {"oneOf": [{"type": "string"}, {"type": "object"}, {"type": "object", "properties": {"a": {}}}]},
+            '"oneOf" branches 1 and 2',
+            "#/oneOf/2",
+        ),
+        ({"oneOf": [{"enum": [1, 2]}, {"enum": [2, 3]}]}, 'use "anyOf"', "#/oneOf/1"),
         ({"enum": ["a", "bb"], "maxLength": 1}, '"maxLength" together with "enum"', "#/maxLength"),
         ({"const": 5, "minimum": 6}, '"minimum" together with "const"', "#/minimum"),
     ],
@@ -128,6 +135,27 @@ def test_annotations_and_unknown_keywords_are_ignored() -> None:
         }
     )
     assert plain == annotated
+
+
+@pytest.mark.parametrize(
+    "branches",
+    [
+        [{"type": "string"}, {"type": "null"}],
+        [{"const": "a"}, {"const": "b"}],
+        [{"enum": [1, 2]}, {"type": "string"}],
+        [
+            {"type": "object", "properties": {"kind": {"const": "a"}}, "required": ["kind"]},
+            {"type": "object", "properties": {"kind": {"const": "b"}, "n": {}}, "required": ["kind"]},
+        ],
+        [
+            {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+            {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"]},
+        ],
+        [{"$ref": "#/$defs/s"}, {"type": "integer"}],
+    ],
+)
+def test_one_of_with_exclusive_branches_compiles(branches: list[Any]) -> None:
+    assert compile_format({"$defs": {"s": {"type": "string"}}, "oneOf": branches}) is not None
 
 
 def test_a_deeply_nested_schema_is_refused_not_crashed() -> None:

@@ -38,6 +38,7 @@ from pollama.grammar.keywords import (
 )
 from pollama.grammar.numeric import integer_range, number_range
 from pollama.grammar.objects import merge_all, object_rule
+from pollama.grammar.oneof import check_exclusive
 from pollama.grammar.regex import PatternError, pattern_to_gbnf
 
 __all__ = ["SchemaCompiler", "SchemaError", "compile_schema", "generic_json"]
@@ -93,12 +94,13 @@ class SchemaCompiler:
             kw = "anyOf" if "anyOf" in schema else "oneOf"
             subs = list_of_schemas(schema[kw], pointer(ptr, kw))
             rest = {k: v for k, v in schema.items() if k != kw}
-            alts = []
-            for i, sub in enumerate(subs):
-                sub_ptr = pointer(ptr, kw, i)
-                if constraining(rest):
-                    sub = merge_all([(rest, ptr), (sub, sub_ptr)], self.resolve)
-                alts.append(self.visit(sub, sub_ptr, f"{hint}-{i}"))
+            branches = [
+                merge_all([(rest, ptr), (sub, pointer(ptr, kw, i))], self.resolve) if constraining(rest) else sub
+                for i, sub in enumerate(subs)
+            ]
+            if kw == "oneOf":
+                check_exclusive(branches, self.resolve, ptr)
+            alts = [self.visit(sub, pointer(ptr, kw, i), f"{hint}-{i}") for i, sub in enumerate(branches)]
             return _alternatives(alts)
         return self.typed(schema, ptr, hint)
 
