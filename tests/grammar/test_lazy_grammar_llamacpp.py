@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from llamacpp_grammar import GrammarEngine
+from llamacpp_grammar import GrammarEngine, RandomWriter
 
 from pollama.grammar import LazyGrammar, compile_format, lazy_format_grammar, tool_call_grammar
 
@@ -207,3 +207,28 @@ def test_format_json_after_thinking(engine: GrammarEngine) -> None:
     g = lazy_format_grammar(gbnf, after="</think>")
     assert _accepts(engine, g, '<think>x</think>\n{"a": [1]}')
     assert not _accepts(engine, g, "<think>x</think>\n[1]")
+
+
+@pytest.mark.parametrize("tag", ["<tool_call>", "[TOOL_CALLS]", "{"])
+def test_every_call_the_grammar_lets_a_model_write_validates(engine: GrammarEngine, tag: str) -> None:
+    """Random texts written under the (triggered) call grammar: each holds only calls of given tools whose
+    arguments validate against the tool's schema."""
+    writer = RandomWriter(engine)
+    tools = [WEATHER, TIME]
+    schemas = {t["function"]["name"]: t["function"]["parameters"] for t in tools}
+    g = tool_call_grammar(tools, tag=tag)
+    rng = random.Random(tag)
+    written = [t for t in (writer.write(g.gbnf, rng, max_chars=400) for _ in range(200)) if t is not None]
+    assert len(written) >= 40
+    decoder = json.JSONDecoder()
+    for text in written:
+        calls = []
+        i = 0
+        while (start := text.find("{", i)) != -1:
+            call, i = decoder.raw_decode(text, start)
+            calls.append(call)
+        assert calls, text
+        for call in calls:
+            assert call["name"] in schemas, text
+            args = call.get("arguments", call.get("parameters"))
+            jsonschema.validate(args, schemas[call["name"]])
