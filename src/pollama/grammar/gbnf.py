@@ -156,8 +156,16 @@ class Rules:
         self.define(name, body)
         return name
 
-    def render(self) -> str:
-        return "".join(f"{name} ::= {body}\n" for name, body in self._rules.items())
+    def render(self, root: str = "root") -> str:
+        """The GBNF text of the rules reachable from ``root`` (unused helpers are left out)."""
+        seen = {root}
+        todo = [root]
+        while todo:
+            for tok in _TOKEN.findall(self._rules.get(todo.pop(), "")):
+                if tok in self._rules and tok not in seen:
+                    seen.add(tok)
+                    todo.append(tok)
+        return "".join(f"{name} ::= {body}\n" for name, body in self._rules.items() if name in seen)
 
 
 def repeat(rules: Rules, item: str, lo: int, hi: int | None, *, hint: str = "rep") -> str:
