@@ -364,6 +364,12 @@ CASES: list[tuple[str, Any, list[str], list[str]]] = [
         ['"a-b"', '"a.b"', '"xx"', '"é"'],
         ['"a b"', '"a\\"b"', '""'],
     ),
+    (
+        "pattern-negated-shorthands",
+        {"type": "string", "pattern": "^\\D\\W\\S$"},
+        ['"a-b"', '"\\\\ \\""'],
+        ['"1-b"', '"aab"', '"a- "', '"a-\u00a0"', '"\u0663-b"'],
+    ),
     ("pattern-alternation", {"type": "string", "pattern": "^cat$|^dog"}, ['"cat"', '"dogs"'], ['"cats"', '"a dog"']),
     ("pattern-quote", {"type": "string", "pattern": '^say "\\\\"$'}, ['"say \\"\\\\\\""'], ['"say \\"\\""']),
     ("untyped-properties", {"properties": {"a": {"type": "integer"}}}, ['{"a": 1}'], ['"x"', '{"a": "x"}']),

@@ -55,8 +55,10 @@ def _escape_char(ch: str, *, in_class: bool) -> str:
         return "\\\\"
     if ch == '"' and not in_class:
         return '\\"'
-    if in_class and ch in "]-^[":
+    if in_class and ch in "]-[":
         return "\\" + ch
+    if in_class and ch == "^":
+        return "\\x5E"  # GBNF has no \^ escape
     if ch == "\n":
         return "\\n"
     if ch == "\r":

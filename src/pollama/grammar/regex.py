@@ -60,6 +60,11 @@ class _Set:
     negated: bool = False
 
 
+def _ord_range(item: str | tuple[str, str]) -> range:
+    lo, hi = item if isinstance(item, tuple) else (item, item)
+    return range(ord(lo), ord(hi) + 1)
+
+
 def _set_to_gbnf(s: _Set) -> str:
     if s.negated:
         # any raw JSON string character outside the set (escaped characters are left out: a subset)
@@ -230,7 +235,12 @@ class _Parser:
         if c in _SHORTHANDS:
             self.i += 1
             items, negated = _SHORTHANDS[c]
-            return _set_to_gbnf(_Set(items, negated))
+            if negated:
+                # printable ASCII outside the set: Unicode digits, letters and spaces count differently in
+                # ECMAScript and in Python's re (what jsonschema checks with), so none are written
+                inside = {chr(o) for item in items for o in _ord_range(item)}
+                return _set_to_gbnf(_Set([chr(o) for o in range(0x20, 0x7F) if chr(o) not in inside]))
+            return _set_to_gbnf(_Set(items))
         ch = self.escaped_char()
         return literal(_json_spelling(ch))
 
