@@ -100,13 +100,25 @@ NUMBER_BOUNDS = [
     ({"minimum": 2.5, "maximum": 2.75}, (Decimal("2.5"), False, Decimal("2.75"), False)),
     ({"maximum": -0.25}, (None, False, Decimal("-0.25"), False)),
     ({"minimum": 10, "maximum": 100.5}, (Decimal(10), False, Decimal("100.5"), False)),
+    ({"minimum": 0.7700000000000004}, (Decimal("0.7700000000000004"), False, None, False)),
+    ({"exclusiveMaximum": 1e20}, (None, False, Decimal("1e20"), True)),
 ]
 NUMBER_TEXTS = [
     "0", "-0", "0.0", "-0.0", "0.5", "1", "1.0", "1.00", "1.000001", "0.999999", "-1", "-1.5", "-1.50", "-1.5000001",
     "-1.4999", "2", "2.2", "2.25", "2.2499999", "2.250", "2.2500001", "2.5", "2.49", "2.75", "2.7500000001", "2.6",
     "3", "-0.25", "-0.2", "-0.26", "-0.250", "-100", "10", "9.99", "100.5", "100.50", "100.51", "55.5", "1000",
-    "0.0000001", "-0.0000001", "-0.5", "-1.0000",
+    "0.0000001", "-0.0000001", "-0.5", "-1.0000", "0.77", "0.770000000000001", "0.78", "0.7700000000000003",
+    "0.770000000000000399999",
+    "99999999999999999999", "100000000000000000000", "100000000000000000000.1", "99999999999999999999.99",
 ]  # fmt: skip
+
+
+def test_large_number_bounds_are_exact(engine: GrammarEngine) -> None:
+    gbnf = _grammar({"type": "number", "exclusiveMaximum": 1e20, "minimum": 99999999999999999998})
+    assert engine.accepts(gbnf, "99999999999999999999.99")
+    assert engine.accepts(gbnf, "99999999999999999998")
+    assert not engine.accepts(gbnf, "99999999999999999997.9")
+    assert not engine.accepts(gbnf, "100000000000000000000")
 
 
 @pytest.mark.parametrize(("bounds", "interval"), NUMBER_BOUNDS)
@@ -121,12 +133,14 @@ def test_number_bounds_accept_exactly_the_interval(
             hi is None or (x < hi if hi_strict else x <= hi)
         )
         accepted = engine.accepts(gbnf, text)
-        if x == 0 and text.startswith("-"):
-            # "-0" is written only where negative numbers are allowed at all: a subset, never outside
+        whole, _, frac = text.lstrip("-").partition(".")
+        if (x == 0 and text.startswith("-")) or len(frac) > 15 or (len(whole) > 16 and hi is None):
+            # "-0" is written only where negative numbers are allowed at all, fractions have at most 15 digits
+            # and integer parts without an upper bound at most 16: a subset, never outside
             assert inside or not accepted, (bounds, text)
             continue
         assert accepted == inside, (bounds, text)
-        if inside:
+        if inside and len(text.strip("-0.").replace(".", "")) <= 15:  # beyond that, float64 rounds
             _validator({"type": "number", **bounds}).validate(_loads(text))
 
 
@@ -455,3 +469,73 @@ def test_long_strings_past_the_repetition_limit_are_exact(engine: GrammarEngine)
     assert engine.compiles(gbnf)
     for n in (2099, 2100, 2101, 2102, 2103):
         assert engine.accepts(gbnf, json.dumps("x" * n)) == (2100 <= n <= 2102), n
+
+
+def _random_schema(rng: random.Random, depth: int = 0) -> dict[str, Any]:
+    """A random schema from the supported keywords (bounds, lengths, formats, patterns, nesting, combinators)."""
+    kinds = ["integer", "number", "string", "boolean", "null", "enum"] + (
+        ["object", "array", "anyOf"] if depth < 3 else []
+    )
+    kind = rng.choice(kinds)
+    if kind == "integer":
+        s: dict[str, Any] = {"type": "integer"}
+        lo = rng.randint(-1000, 1000)
+        if rng.random() < 0.7:
+            s[rng.choice(["minimum", "exclusiveMinimum"])] = lo
+        if rng.random() < 0.7:
+            s[rng.choice(["maximum", "exclusiveMaximum"])] = lo + rng.randint(2, 5000)
+        return s
+    if kind == "number":
+        s = {"type": "number"}
+        lo = rng.randint(-5000, 5000) / rng.choice([1, 10, 100, 1000])
+        if rng.random() < 0.7:
+            s[rng.choice(["minimum", "exclusiveMinimum"])] = lo
+        if rng.random() < 0.7:
+            s[rng.choice(["maximum", "exclusiveMaximum"])] = lo + rng.randint(1, 5000) / rng.choice([1, 10, 100])
+        return s
+    if kind == "string":
+        choice = rng.random()
+        if choice < 0.25:
+            return {"type": "string", "format": rng.choice(["date", "time", "date-time", "uuid", "email", "ipv4"])}
+        if choice < 0.5:
+            pattern = rng.choice(
+                ["^[a-z]{2,5}$", "^\\d{3}-\\d{4}$", "^(foo|bar)+$", "x", "^[^,]*$", "^\\w+@\\w+\\.com$"]
+            )
+            return {"type": "string", "pattern": pattern}
+        lo = rng.randint(0, 5)
+        return {"type": "string", "minLength": lo, "maxLength": lo + rng.randint(0, 8)}
+    if kind == "enum":
+        return {"enum": rng.sample(["a", "b c", 1, 2.5, None, True, [1], {"k": "v"}, '\u00e9"\\'], rng.randint(1, 4))}
+    if kind == "object":
+        names = rng.sample(["id", "name", "tags", "x y", "é", "value", "kind"], rng.randint(0, 4))
+        props = {n: _random_schema(rng, depth + 1) for n in names}
+        s = {"type": "object", "properties": props, "required": [n for n in names if rng.random() < 0.5]}
+        if rng.random() < 0.3:
+            s["additionalProperties"] = rng.choice([False, True, {"type": "integer"}])
+        return s
+    if kind == "array":
+        s = {"type": "array", "items": _random_schema(rng, depth + 1)}
+        lo = rng.randint(0, 3)
+        s["minItems"] = lo
+        if rng.random() < 0.6:
+            s["maxItems"] = lo + rng.randint(0, 3)
+        return s
+    return {"anyOf": [_random_schema(rng, depth + 1) for _ in range(rng.randint(1, 3))]}
+
+
+def test_random_schemas_compile_and_everything_written_validates(engine: GrammarEngine, writer: RandomWriter) -> None:
+    rng = random.Random(2024)
+    finished = 0
+    for n in range(80):
+        schema = _random_schema(rng)
+        gbnf = _grammar(schema)
+        assert engine.compiles(gbnf), schema
+        validator = _validator(schema)
+        for _ in range(25):
+            text = writer.write(gbnf, rng)
+            if text is None:
+                continue
+            finished += 1
+            errors = [e.message for e in validator.iter_errors(_loads(text))]
+            assert not errors, (n, schema, text, errors)
+    assert finished >= 500
