@@ -110,6 +110,7 @@ def test_text_before_a_trigger_is_free(engine: GrammarEngine) -> None:
         "The weather in Paris is sunny.",
         'Here is JSON: {"name": "nope", "arguments": 1}',  # an object, but not at the start
         "{} is an empty object",  # starts with a brace the call grammar could never continue
+        'Sure:\n{"name": "nope"}',  # "^" is the start of the output, not of a line
         "Use the <tool_call tag for calls.",
         "",
     ):
