@@ -233,6 +233,7 @@ def test_tool_call_grammar_triggers_per_tag_form() -> None:
     mistral = tool_call_grammar(tools, tag="[TOOL_CALLS]")
     assert mistral.triggers[0].startswith("(\\[TOOL_CALLS\\]")
     assert len(mistral.triggers) == 3
+    assert '"</|python_tag|>"' not in tool_call_grammar(tools, tag="<|python_tag|>").gbnf
     bare = tool_call_grammar(tools, tag="{")
     assert len(bare.triggers) == 1 and bare.triggers[0].startswith("^\\s*(")
 

@@ -159,7 +159,7 @@ def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str) -> LazyGr
     - ``"[TOOL_CALLS]"`` (Mistral): the tag and a JSON list of call objects, triggered by the tag, or a bare list
       or object at the start of the output;
     - any other tag (``<tool_call>`` for Qwen, Hermes): ``tag call closing-tag`` blocks (the closing tag is the
-      tag with ``</`` when it looks like ``<x>``, otherwise none), triggered by the tag, or bare call objects at
+      tag with ``</`` for an XML-like ``<x>``, otherwise none), triggered by the tag, or bare call objects at
       the start of the output.
 
     A tool whose parameters schema the compiler refuses takes any JSON object as arguments."""
@@ -181,7 +181,7 @@ def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str) -> LazyGr
         rules.define(root, f"{literal(tag)} {sp} {lst} {sp} | {lst} {sp} | {bare}")
         tagged = f"({_regex_escape(tag)}{SPACE_REGEX}(?:\\[{SPACE_REGEX}{prefixes}?)?)$"
         return LazyGrammar(rules.render(), (tagged, rf"^\s*(\[{SPACE_REGEX}{prefixes})$", bare_trigger))
-    closing = "</" + tag[1:] if tag.startswith("<") and tag.endswith(">") and len(tag) > 2 else ""
+    closing = "</" + tag[1:] if re.fullmatch(r"<[A-Za-z_][\w.-]*>", tag) else ""
     block = f"{literal(tag)} {sp} {call} {sp}" + (f" {literal(closing)}" if closing else "")
     rules.define(root, f"{block} ({sp} {block})* {sp} | {bare}")
     tagged = f"({_regex_escape(tag)}(?:{SPACE_REGEX}{prefixes}?)?)$"
