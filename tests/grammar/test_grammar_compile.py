@@ -21,6 +21,11 @@ def test_no_format_means_no_grammar(value: Any) -> None:
     assert compile_format(value) is None
 
 
+def test_an_empty_schema_is_any_value() -> None:
+    gbnf = compile_format({})
+    assert gbnf is not None and re.search(r"^root ::= value$", gbnf, re.M)
+
+
 def test_json_format_is_any_object() -> None:
     assert compile_format("json") == JSON_GRAMMAR
     assert re.search(r"^root ::= object$", JSON_GRAMMAR, re.M)
