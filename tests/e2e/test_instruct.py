@@ -126,7 +126,7 @@ def test_fill_in_the_middle_refused_without_insert(client: ollama.Client) -> Non
     with pytest.raises(ollama.ResponseError) as err:
         client.generate("gemma3:270m", "def add(a, b):", suffix="print(add(2, 3))")
     assert err.value.status_code == 400
-    assert err.value.error == "gemma3:270m does not support insert"
+    assert err.value.error == "registry.ollama.ai/library/gemma3:270m does not support insert"
 
 
 def test_json_schema_outputs_always_validate(client: ollama.Client) -> None:

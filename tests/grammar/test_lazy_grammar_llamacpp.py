@@ -104,6 +104,19 @@ def test_a_bare_call_at_the_start_is_constrained_too(engine: GrammarEngine) -> N
     assert not _accepts(engine, g, '{"answer": 42}')
 
 
+@pytest.mark.parametrize("tag", ["<tool_call>", "[TOOL_CALLS]"])
+def test_without_bare_forms_only_the_tag_starts_a_call(engine: GrammarEngine, tag: str) -> None:
+    # After a tool result a model echoing its call as a bare object is writing an answer, not calling.
+    g = tool_call_grammar(TOOLS, tag=tag, bare=False)
+    echo = _call("get_weather", {"city": "Paris"}) + '\n{"response": "18 degrees"}'
+    assert _accepts(engine, g, echo)
+    assert not any(t.startswith("^") for t in g.triggers)
+    tagged = f"{tag}\n{_call('get_weather', {'city': 'Paris'})}" if tag == "<tool_call>" else ""
+    if tagged:
+        assert _accepts(engine, g, tagged + "\n</tool_call>")
+        assert not _accepts(engine, g, f"{tag}\n{_call('get_weather', {'city': {'type': 'string'}})}\n</tool_call>")
+
+
 def test_text_before_a_trigger_is_free(engine: GrammarEngine) -> None:
     g = tool_call_grammar(TOOLS, tag="<tool_call>")
     for text in (

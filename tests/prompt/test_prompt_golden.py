@@ -216,3 +216,29 @@ def test_think_values_and_thinking_tags() -> None:
         messages=[Message("assistant", "a", thinking="t")], think=True, think_level="high", is_think_set=True
     )
     assert tmpl.execute(values) == "<think>t</think>a[true high]"
+
+
+def test_function_prints_as_json_where_templates_embed_it() -> None:
+    # Qwen 2.5's library template writes `{"type": "function", "function": {{ .Function }}}`: the model must see
+    # JSON there, not Go's struct dump of Ollama's template view.
+    tmpl = Template.parse(
+        '{{ range .Tools }}{"type": "function", "function": {{ .Function }}}{{ end }}{{ with .Messages }}{{ end }}'
+    )
+    tool = Tool.from_json(
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+            },
+        }
+    )
+    out = tmpl.execute(Values(messages=[Message(role="user", content="hi")], tools=[tool]))
+    assert json.loads(out) == {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "",
+            "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
+        },
+    }

@@ -15,6 +15,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 
+from pollama.api.responses import Logprob, TokenLogprob
 from pollama.engines.base import Chunk, CompletionRequest, Done, LoadSpec, Runner, RunnerInfo
 from pollama.errors import PollamaError, RunnerStopped
 
@@ -46,6 +47,14 @@ def script(reply: str, req: CompletionRequest) -> tuple[list[str], str]:
     if req.num_predict >= 0 and len(pieces) > req.num_predict:
         pieces, reason = pieces[: req.num_predict], "length"
     return pieces, reason
+
+
+def fake_logprobs(piece: str, req: CompletionRequest) -> list[Logprob]:
+    """One entry for the chunk (the fake samples a word as one token): log probability -i/10 for the i-th
+    alternative, the chosen word first."""
+    top = tuple(TokenLogprob(piece if i == 0 else f"alt{i}", -i / 10, tuple(piece.encode()) if i == 0 else ())
+                for i in range(req.top_logprobs))  # fmt: skip
+    return [Logprob(TokenLogprob(piece, 0.0, tuple(piece.encode())), top)]
 
 
 class FakeEngine:
@@ -129,7 +138,7 @@ class FakeRunner:
             if engine.die_after is not None and i == engine.die_after:
                 self.die()
                 raise RunnerStopped()
-            yield Chunk(piece)
+            yield Chunk(piece, fake_logprobs(piece, req) if req.logprobs else [])
         prompt_tokens = await self.tokenize(req.prompt)
         output = "".join(pieces)
         yield Done(

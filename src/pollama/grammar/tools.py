@@ -150,7 +150,7 @@ def _call_rule(rules: Rules, tools: list[_Tool]) -> str:
     return rules.add("call", " | ".join(alts))
 
 
-def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str) -> LazyGrammar:
+def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str, bare: bool = True) -> LazyGrammar:
     """The lazy grammar of one or more calls of ``tools`` (the request's raw tool dicts), in the form the
     model's tool-call ``tag`` implies:
 
@@ -162,7 +162,8 @@ def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str) -> LazyGr
       tag with ``</`` for an XML-like ``<x>``, otherwise none), triggered by the tag, or bare call objects at
       the start of the output.
 
-    A tool whose parameters schema the compiler refuses takes any JSON object as arguments."""
+    With ``bare`` false the bare forms of the tagged kinds (a list or object at the start) are left out: only the
+    tag starts a call. A tool whose parameters schema the compiler refuses takes any JSON object as arguments."""
     known = _tools(tools)
     if not known:
         raise ValueError("no tool has a function name")
@@ -171,20 +172,26 @@ def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str) -> LazyGr
     sp = rules.add("space", SPACE)
     call = _call_rule(rules, known)
     prefixes = _call_prefixes(known)
-    bare = f'{call} ({sp} ";"? {sp} {call})* {sp}'
+    bare_calls = f'{call} ({sp} ";"? {sp} {call})* {sp}'
     bare_trigger = rf"^\s*({prefixes})$"
     if tag == "{":
-        rules.define(root, bare)
+        rules.define(root, bare_calls)
         return LazyGrammar(rules.render(), (bare_trigger,))
     if tag == "[TOOL_CALLS]":
         lst = f'"[" {sp} {call} ({sp} "," {sp} {call})* {sp} "]"'
-        rules.define(root, f"{literal(tag)} {sp} {lst} {sp} | {lst} {sp} | {bare}")
         tagged = f"({_regex_escape(tag)}{SPACE_REGEX}(?:\\[{SPACE_REGEX}{prefixes}?)?)$"
+        if not bare:
+            rules.define(root, f"{literal(tag)} {sp} {lst} {sp}")
+            return LazyGrammar(rules.render(), (tagged,))
+        rules.define(root, f"{literal(tag)} {sp} {lst} {sp} | {lst} {sp} | {bare_calls}")
         return LazyGrammar(rules.render(), (tagged, rf"^\s*(\[{SPACE_REGEX}{prefixes})$", bare_trigger))
     closing = "</" + tag[1:] if re.fullmatch(r"<[A-Za-z_][\w.-]*>", tag) else ""
     block = f"{literal(tag)} {sp} {call} {sp}" + (f" {literal(closing)}" if closing else "")
-    rules.define(root, f"{block} ({sp} {block})* {sp} | {bare}")
     tagged = f"({_regex_escape(tag)}(?:{SPACE_REGEX}{prefixes}?)?)$"
+    if not bare:
+        rules.define(root, f"{block} ({sp} {block})* {sp}")
+        return LazyGrammar(rules.render(), (tagged,))
+    rules.define(root, f"{block} ({sp} {block})* {sp} | {bare_calls}")
     return LazyGrammar(rules.render(), (tagged, bare_trigger))
 
 

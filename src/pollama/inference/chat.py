@@ -40,7 +40,8 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
     think = check_think(model, think, requested)
     opts = model.options(svc.settings.context_length, req.options)
     tools = [Tool.from_json(t) for t in req.tools] if req.tools is not None else None
-    plan = output.plan(model, req, think, req.tools)
+    after_tool = bool(messages) and messages[-1].role == "tool"
+    plan = output.plan(model, req, think, req.tools, after_tool_result=after_tool)
 
     async with session(svc, model, opts, keep_alive, start) as s:
         if not messages:

@@ -7,6 +7,8 @@ parser that splits the text into content, thinking and tool calls, and whether l
 - ``tools`` (without ``format``) get a lazy grammar that activates once the model starts a call (its template's
   tag, or a bare JSON object at the start of the output) and holds the call to the given tool names and each
   tool's parameter schema, so every parsed call names a tool and its arguments validate.
+- Right after a tool result, small models echo the call they just made as a bare object before answering; there
+  only the template's tag starts a call (Ollama's behaviour), so the answer is not taken for a new call.
 """
 
 from __future__ import annotations
@@ -34,10 +36,17 @@ class OutputPlan:
     thinking_tags: tuple[str, str] | None = None
     tools: Sequence[Mapping[str, Any]] | None = None
     tool_tag: str | None = None
+    bare_calls: bool = True
 
     def parser(self, prompt: str) -> OutputParser:
         """The parser for the output of ``prompt`` (it may start inside a thinking block the prompt opened)."""
-        return build_parser(thinking_tags=self.thinking_tags, prompt=prompt, tools=self.tools, tool_tag=self.tool_tag)
+        return build_parser(
+            thinking_tags=self.thinking_tags,
+            prompt=prompt,
+            tools=self.tools,
+            tool_tag=self.tool_tag,
+            bare_calls=self.bare_calls,
+        )
 
 
 def tool_tag(template: ChatTemplate) -> str:
@@ -52,6 +61,8 @@ def plan(
     req: InferenceRequest,
     think: Think,
     tools: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    after_tool_result: bool = False,
 ) -> OutputPlan:
     """The output plan of ``req`` on ``model`` (``think`` as the use-case resolved it). Raises BadRequest for a
     ``format`` that is neither "json" nor a schema the grammar can enforce."""
@@ -71,7 +82,7 @@ def plan(
         else:
             grammar = schema
     elif tools and tag is not None:
-        lazy = tool_call_grammar(tools, tag=tag)
+        lazy = tool_call_grammar(tools, tag=tag, bare=not after_tool_result)
         grammar, triggers = lazy.gbnf, lazy.triggers
     return OutputPlan(
         grammar=grammar,
@@ -82,4 +93,5 @@ def plan(
         thinking_tags=tags,
         tools=tools or None,
         tool_tag=tag,
+        bare_calls=not after_tool_result,
     )

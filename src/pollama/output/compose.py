@@ -47,19 +47,21 @@ def build_parser(
     prompt: str,
     tools: Sequence[Mapping[str, Any]] | None,
     tool_tag: str | None,
+    bare_calls: bool = True,
 ) -> OutputParser:
     """The parser for a request's output.
 
     `thinking_tags` is given when thinking is on and the template's tags are known (`Template.thinking_tags()`);
     the parser starts inside the thinking block when the rendered `prompt` already ends with the opening tag.
     `tools` are the request's tools as raw JSON dicts; `tool_tag` is ``infer_tool_tag(template)`` (`{` if None).
+    `bare_calls`: whether an answer opening with a bare call object counts as a call under a wrapper tag.
     """
     thinking: ThinkingParser | None = None
     if thinking_tags is not None and thinking_tags[0] and thinking_tags[1]:
         thinking = ThinkingParser(*thinking_tags)
         if prompt.strip(GO_SPACE).endswith(thinking.opening):
             thinking.add(thinking.opening)
-    tool_parser = ToolCallParser(tools, tool_tag or "{") if tools and tool_names(tools) else None
+    tool_parser = ToolCallParser(tools, tool_tag or "{", bare=bare_calls) if tools and tool_names(tools) else None
     if thinking is None and tool_parser is None:
         return PassThrough()
     return ComposedParser(thinking, tool_parser)

@@ -179,7 +179,7 @@ def _closing_tag(tag: str) -> str:
 class ToolCallParser:
     """Streams content through and turns tool calls into ``ToolCall`` objects (tools.Parser.Add)."""
 
-    def __init__(self, tools: Sequence[Mapping[str, Any]], tag: str) -> None:
+    def __init__(self, tools: Sequence[Mapping[str, Any]], tag: str, *, bare: bool = True) -> None:
         self.tag = tag or "{"
         self.names = tool_names(tools)
         self._json_tag = self.tag in ("{", "[")
@@ -189,7 +189,7 @@ class ToolCallParser:
         self._object = _FirstObject()
         self._group = _Group("[" if self.tag == "[" else "{")
         # Whether the answer may still turn out to open with a bare call object (wrapper tags only).
-        self._bare_possible = not self._json_tag
+        self._bare_possible = bare and not self._json_tag
 
     @property
     def calls_made(self) -> int:

@@ -163,6 +163,13 @@ class ToolFunction:
     def __go_json__(self) -> object:
         return OrderedDict(name=self.name, description=self.description, parameters=self.parameters)
 
+    def __str__(self) -> str:
+        # Ollama's template view of a function has no String method, so `{{ .Function }}` prints Go's struct
+        # dump (`{get_weather  {object <nil> <nil> [city] {...}}}`). Templates that print it (Qwen 2.5's library
+        # template: `{"type": "function", "function": {{ .Function }}}`) mean JSON, as api.ToolFunction
+        # prints, and models given the dump call tools with their schemas as arguments.
+        return json_marshal(self)
+
 
 @dataclass(eq=False)
 class Tool:
