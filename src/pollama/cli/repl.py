@@ -1,0 +1,412 @@
+"""The interactive chat of ``pollama run`` (Ollama's ``generateInteractive``): the ``>>> `` prompt, ``\"\"\"``
+multi-line input, the slash commands, and history in ``~/.ollama/history`` shared with Ollama's.
+
+Line editing and history are GNU readline's (Python's ``readline`` module). Ctrl+C at the prompt clears the line,
+Ctrl+C during a reply cancels it, Ctrl+D or ``/bye`` leaves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pollama.cli import models
+from pollama.cli.client import APIError, Client, CLIError
+from pollama.cli.display import WordWrap, terminal_width
+from pollama.cli.run import RunOptions, apply_show, chat, load
+from pollama.config import parse_bool
+from pollama.modelfile.request import CreateRequestError, format_param
+from pollama.store.names import Name
+
+try:
+    import readline
+except ImportError:  # pragma: no cover - not on this platform
+    readline = None  # type: ignore[assignment]
+
+USAGE = """Available Commands:
+  /set            Set session variables
+  /show           Show model information
+  /load <model>   Load a session or model
+  /save <model>   Save your current session
+  /clear          Clear session context
+  /bye            Exit
+  /?, /help       Help for a command
+  /? shortcuts    Help for keyboard shortcuts
+
+Use \"\"\" to begin a multi-line message.
+
+"""
+
+USAGE_SET = """Available Commands:
+  /set parameter ...     Set a parameter
+  /set system <string>   Set system message
+  /set history           Enable history
+  /set nohistory         Disable history
+  /set wordwrap          Enable wordwrap
+  /set nowordwrap        Disable wordwrap
+  /set format json       Enable JSON mode
+  /set noformat          Disable formatting
+  /set verbose           Show LLM stats
+  /set quiet             Disable LLM stats
+  /set think             Enable thinking
+  /set nothink           Disable thinking
+
+"""
+
+USAGE_SHORTCUTS = """Available keyboard shortcuts:
+  Ctrl + a            Move to the beginning of the line (Home)
+  Ctrl + e            Move to the end of the line (End)
+   Alt + b            Move back (left) one word
+   Alt + f            Move forward (right) one word
+  Ctrl + k            Delete the sentence after the cursor
+  Ctrl + u            Delete the sentence before the cursor
+  Ctrl + w            Delete the word before the cursor
+
+  Ctrl + l            Clear the screen
+  Ctrl + c            Stop the model from responding
+  Ctrl + d            Exit pollama (/bye)
+
+"""
+
+USAGE_SHOW = """Available Commands:
+  /show info         Show details for this model
+  /show license      Show model license
+  /show modelfile    Show Modelfile for this model
+  /show parameters   Show parameters for this model
+  /show system       Show system message
+  /show template     Show prompt template
+
+"""
+
+USAGE_PARAMETERS = """Available Parameters:
+  /set parameter seed <int>             Random number seed
+  /set parameter num_predict <int>      Max number of tokens to predict
+  /set parameter top_k <int>            Pick from top k num of tokens
+  /set parameter top_p <float>          Pick token based on sum of probabilities
+  /set parameter min_p <float>          Pick token based on top token probability * min_p
+  /set parameter num_ctx <int>          Set the context size
+  /set parameter temperature <float>    Set creativity level
+  /set parameter repeat_penalty <float> How strongly to penalize repetitions
+  /set parameter repeat_last_n <int>    Set how far back to look for repetitions
+  /set parameter num_gpu <int>          The number of layers to send to the GPU
+  /set parameter stop <string> <string> ...   Set the stop parameters
+
+"""
+
+NONE, PROMPT, SYSTEM = range(3)
+
+
+def _go_v(value: Any) -> str:
+    """``%v`` of an option value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(_go_v(v) for v in value) + "]"
+    return str(value)
+
+
+class History:
+    """``~/.ollama/history``: one entry per line, the same file Ollama's readline keeps."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.path = Path.home() / ".ollama" / "history"
+        self.enabled = enabled and readline is not None
+        if self.enabled:
+            with contextlib.suppress(OSError):
+                readline.read_history_file(self.path)
+
+    def add(self, line: str) -> None:
+        if not self.enabled:
+            if readline is not None and line:
+                # readline records every line itself; with history off, take it back.
+                readline.remove_history_item(readline.get_current_history_length() - 1)
+            return
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(self.path)
+
+
+class Repl:
+    def __init__(self, client: Client, opts: RunOptions, think_explicit: bool) -> None:
+        self.client = client
+        self.opts = opts
+        self.think_explicit = think_explicit
+        self.history = History(not parse_bool(os.environ.get("OLLAMA_NOHISTORY", "").strip()))
+        self.buffer = ""
+        self.multiline = NONE
+
+    def _read(self) -> str:
+        return input("... " if self.multiline != NONE or self.buffer else ">>> ")
+
+    def run(self) -> None:
+        while True:
+            try:
+                line = self._read()
+            except EOFError:
+                print()
+                return
+            except KeyboardInterrupt:
+                if not (readline and readline.get_line_buffer()):
+                    print("\nUse Ctrl + d or /bye to exit.")
+                else:
+                    print()
+                self.buffer, self.multiline = "", NONE
+                continue
+            self.history.add(line)
+            if self.handle(line) is False:
+                return
+
+    def handle(self, line: str) -> bool:
+        """One line of input; False ends the session."""
+        if self.multiline != NONE:
+            done = line.endswith('"""')
+            self.buffer += line.removesuffix('"""')
+            if not done:
+                self.buffer += "\n"
+                return True
+            if self.multiline == SYSTEM:
+                self._set_system(self.buffer)
+                self.buffer = ""
+            self.multiline = NONE
+        elif line.startswith('"""'):
+            rest = line.removeprefix('"""')
+            self.buffer += rest.removesuffix('"""')
+            if not rest.endswith('"""'):
+                self.buffer += "\n"
+                self.multiline = PROMPT
+        elif line.startswith("/"):
+            return self.command(line)
+        else:
+            self.buffer += line
+        if self.buffer and self.multiline == NONE:
+            self.opts.messages.append({"role": "user", "content": self.buffer})
+            self.buffer = ""
+            self._reply()
+        return True
+
+    def _reply(self) -> None:
+        try:
+            message = chat(self.client, self.opts)
+        except APIError as err:
+            if "does not support thinking" in str(err) or "invalid think value" in str(err):
+                print(f"error: {err}")
+                return
+            raise
+        if message is not None:
+            self.opts.messages.append(message)
+
+    def command(self, line: str) -> bool:
+        args = line.split()
+        name = args[0]
+        if line.startswith("/list"):
+            print(models.list_models(self.client, args[1] if len(args) > 1 else None), end="")
+        elif line.startswith("/load"):
+            self._load(args)
+        elif line.startswith("/save"):
+            self._save(args)
+        elif line.startswith("/clear"):
+            self.opts.messages = [{"role": "system", "content": self.opts.system}] if self.opts.system else []
+            print("Cleared session context")
+        elif line.startswith("/set"):
+            self._set(args, line)
+        elif line.startswith("/show"):
+            self._show(args)
+        elif line.startswith(("/help", "/?")):
+            topic = args[1] if len(args) > 1 else ""
+            text = {"set": USAGE_SET, "/set": USAGE_SET, "show": USAGE_SHOW, "/show": USAGE_SHOW}.get(topic)
+            if topic in ("shortcut", "shortcuts"):
+                text = USAGE_SHORTCUTS
+            sys.stderr.write(text if text is not None else ("" if topic else USAGE))
+        elif line.startswith(("/exit", "/bye")):
+            return False
+        else:
+            print(f"Unknown command '{name}'. Type /? for help")
+        return True
+
+    def _load(self, args: list[str]) -> None:
+        if len(args) != 2:
+            print("Usage:\n  /load <modelname>")
+            return
+        previous = (self.opts.model, self.opts.messages, self.opts.loaded_messages, self.opts.parent_model)
+        self.opts.model, self.opts.messages, self.opts.loaded_messages = args[1], [], []
+        print(f"Loading model '{args[1]}'")
+        try:
+            info = self.client.show(args[1])
+            apply_show(self.opts, info, self.think_explicit)
+            load(self.client, self.opts)
+        except APIError as err:
+            if "not found" in str(err):
+                print(f"Couldn't find model '{args[1]}'")
+                self.opts.model, self.opts.messages, self.opts.loaded_messages, self.opts.parent_model = previous
+                return
+            if "does not support thinking" in str(err):
+                print(f"error: {err}")
+                return
+            raise
+
+    def _save(self, args: list[str]) -> None:
+        if len(args) != 2:
+            print("Usage:\n  /save <modelname>")
+            return
+        parent = self.opts.parent_model
+        if not Name.parse(parent).is_valid():
+            parent = ""
+        req: dict[str, Any] = {"model": args[1], "from": parent or self.opts.model}
+        if self.opts.system:
+            req["system"] = self.opts.system
+        if self.opts.options:
+            req["parameters"] = self.opts.options
+        if messages := self.opts.loaded_messages + self.opts.messages:
+            req["messages"] = messages
+        try:
+            for _ in self.client.stream("/api/create", req):
+                pass
+        except APIError as err:
+            if "invalid model name" in str(err):
+                print(f"error: The model name '{args[1]}' is invalid")
+                return
+            raise
+        print(f"Created new model '{args[1]}'")
+
+    def _set_system(self, text: str) -> None:
+        self.opts.system = text
+        message = {"role": "system", "content": text}
+        if self.opts.messages and self.opts.messages[-1]["role"] == "system":
+            self.opts.messages[-1] = message
+        else:
+            self.opts.messages.append(message)
+        print("Set system message.")
+
+    def _set(self, args: list[str], line: str) -> None:
+        if len(args) < 2:
+            sys.stderr.write(USAGE_SET)
+            return
+        what = args[1]
+        simple = {
+            "wordwrap": ("word_wrap", True, "Set 'wordwrap' mode."),
+            "nowordwrap": ("word_wrap", False, "Set 'nowordwrap' mode."),
+            "verbose": ("verbose", True, "Set 'verbose' mode."),
+            "quiet": ("verbose", False, "Set 'quiet' mode."),
+        }
+        if what in ("history", "nohistory"):
+            self.history.enabled = what == "history" and readline is not None
+        elif what in simple:
+            attr, value, message = simple[what]
+            setattr(self.opts, attr, value)
+            print(message)
+        elif what in ("think", "nothink"):
+            self._set_think(what, args[2] if len(args) > 2 else "")
+        elif what == "format":
+            if len(args) < 3 or args[2] != "json":
+                print("Invalid or missing format. For 'json' mode use '/set format json'")
+            else:
+                self.opts.format = "json"
+                print("Set format to 'json' mode.")
+        elif what == "noformat":
+            self.opts.format = ""
+            print("Disabled format.")
+        elif what == "parameter":
+            self._set_parameter(args)
+        elif what == "system":
+            self._set_system_command(args)
+        else:
+            print(f"Unknown command '/set {what}'. Type /? for help")
+
+    def _set_think(self, what: str, level: str) -> None:
+        self.opts.think = (level or True) if what == "think" else False
+        self.think_explicit = True
+        with contextlib.suppress(CLIError):
+            if "thinking" not in (self.client.show(self.opts.model).get("capabilities") or []):
+                sys.stderr.write(f'warning: model "{self.opts.model}" does not support thinking output\n')
+        if what == "nothink":
+            print("Set 'nothink' mode.")
+        elif level:
+            print(f"Set 'think' mode to '{level}'.")
+        else:
+            print("Set 'think' mode.")
+
+    def _set_parameter(self, args: list[str]) -> None:
+        if len(args) < 4:
+            sys.stderr.write(USAGE_PARAMETERS)
+            return
+        key, values = args[2], args[3:]
+        try:
+            value = format_param(key, values)
+        except CreateRequestError as err:
+            print(f"Couldn't set parameter: {json.dumps(str(err))}")
+            return
+        print(f"Set parameter '{key}' to '{', '.join(values)}'")
+        self.opts.options[key] = value
+
+    def _set_system_command(self, args: list[str]) -> None:
+        if len(args) < 3:
+            sys.stderr.write(USAGE_SET)
+            return
+        text = " ".join(args[2:])
+        if text.startswith('"""'):
+            text = text.removeprefix('"""')
+            if text.endswith('"""'):
+                text = text.removesuffix('"""')
+            else:
+                self.multiline = SYSTEM
+                self.buffer = text
+                return
+        self._set_system(text)
+
+    def _show(self, args: list[str]) -> None:
+        if len(args) < 2:
+            sys.stderr.write(USAGE_SHOW)
+            return
+        extra: dict[str, Any] = {}
+        if self.opts.system:
+            extra["system"] = self.opts.system
+        if self.opts.options:
+            extra["options"] = self.opts.options
+        try:
+            resp = self.client.show(self.opts.model, **extra)
+        except CLIError:
+            print("error: couldn't get model")
+            raise
+        what = args[1]
+        if what == "info":
+            sys.stderr.write(models.show_info(resp))
+        elif what == "license":
+            print(resp.get("license") or "No license was specified for this model.")
+        elif what == "modelfile":
+            print(resp.get("modelfile", ""))
+        elif what == "parameters":
+            print("Model defined parameters:")
+            if not resp.get("parameters"):
+                print("  No additional parameters were specified for this model.")
+            else:
+                for line in str(resp["parameters"]).split("\n"):
+                    print(f"  {line}")
+            print()
+            if self.opts.options:
+                print("User defined parameters:")
+                for k, v in self.opts.options.items():
+                    print(f"  {k:<30} {_go_v(v)}")
+                print()
+        elif what == "system":
+            text = self.opts.system or resp.get("system")
+            print(f"{text}\n" if text else "No system message was specified for this model.")
+        elif what == "template":
+            print(resp.get("template") or "No prompt template was specified for this model.")
+        else:
+            print(f"Unknown command '/show {what}'. Type /? for help")
+
+
+def interactive(client: Client, opts: RunOptions, info: dict[str, Any], think_explicit: bool) -> None:
+    """Load the model, echo the Modelfile's MESSAGEs, then read prompts until /bye or Ctrl+D."""
+    load(client, opts)
+    for msg in info.get("messages") or []:
+        if msg.get("role") == "user":
+            print(f">>> {msg.get('content', '')}")
+        elif msg.get("role") == "assistant":
+            WordWrap(opts.word_wrap, terminal_width()).write(str(msg.get("content", "")))
+            print("\n")
+    Repl(client, opts, think_explicit).run()
