@@ -207,6 +207,10 @@ class TransferDisplay:
         self._status = ""
         self.spinner: Spinner | None = None
 
+    def follow(self, spinner: Spinner) -> None:
+        """Continue after a status spinner the caller drew itself."""
+        self.spinner, self._status = spinner, spinner.message
+
     def status(self, message: str) -> None:
         if self.spinner is not None:
             self.spinner.stop()

@@ -16,7 +16,7 @@ from typing import Any
 
 from pollama.cli.client import Client, CLIError
 from pollama.cli.progress import Progress, Spinner, TransferDisplay
-from pollama.modelfile.parser import ModelfileError, parse
+from pollama.modelfile.parser import Modelfile, ModelfileError, parse
 from pollama.modelfile.request import CreateRequestError, create_request
 from pollama.store.names import Name
 
@@ -105,7 +105,8 @@ def _upload(client: Client, progress: Progress, path: str, digest: str) -> None:
     real = os.path.realpath(path)
     size = os.path.getsize(real) or 1
     spinner = Spinner(f"copying file {digest} 0%")
-    progress.add(spinner)
+    if progress.interactive:
+        progress.add(spinner)
 
     def chunks() -> Iterator[bytes]:
         sent = 0
@@ -120,18 +121,29 @@ def _upload(client: Client, progress: Progress, path: str, digest: str) -> None:
     finally:
         spinner.message = f"copying file {digest} 100%"
         spinner.stop()
+    if not progress.interactive:
+        progress.add(spinner)  # plain output: one line, once the upload is done
 
 
-def build_request(model: str, modelfile_path: str | None, quantize: str = "") -> tuple[dict[str, Any], dict[str, str]]:
-    """The ``/api/create`` body for ``model`` and the local files it needs uploaded (path → digest)."""
-    data, folder = _modelfile_text(modelfile_path)
+def read_modelfile(path: str | None) -> tuple[Modelfile, str]:
+    """The parsed Modelfile and the folder its relative paths start from."""
+    data, folder = _modelfile_text(path)
     try:
-        modelfile = parse(data)
-        req = create_request(modelfile, folder, warn=lambda message: print(message, file=sys.stderr))
-    except (ModelfileError, CreateRequestError) as err:
+        return parse(data), folder
+    except ModelfileError as err:
         raise CLIError(str(err)) from None
-    except FileNotFoundError as err:
-        raise CLIError(f"stat {err.filename or err}: no such file or directory") from None
+
+
+def build_request(
+    model: str, modelfile: Modelfile, folder: str, quantize: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The ``/api/create`` body for ``model`` and the local files it needs uploaded (path → digest)."""
+    try:
+        req = create_request(modelfile, folder, warn=lambda message: print(message, file=sys.stderr))
+    except CreateRequestError as err:
+        raise CLIError(str(err)) from None
+    except OSError as err:
+        raise CLIError(f"{err.filename or ''}: {err.strerror or err}") from None
     uploads: dict[str, str] = {}
     for key in ("files", "adapters", "draft_files"):
         if key in req:
@@ -148,19 +160,19 @@ def create(client: Client, model: str, modelfile_path: str | None, quantize: str
     """``pollama create MODEL [-f Modelfile] [-q TYPE]``."""
     if not Name.parse(model).is_valid():
         raise CLIError(f"invalid model name: {model}")
+    modelfile, folder = read_modelfile(modelfile_path)
     progress = Progress()
     try:
         gathering = Spinner("gathering model components")
         progress.add(gathering)
-        req, uploads = build_request(model, modelfile_path, quantize)
+        req, uploads = build_request(model, modelfile, folder, quantize)
         gathering.stop()
         for path, digest in uploads.items():
             _upload(client, progress, path, digest)
         display = TransferDisplay(
             progress, lambda r: str(r.get("status") or f"pulling {str(r['digest'])[7:19]}..."), skip_empty=False
         )
-        display._status = "gathering model components"
-        display.spinner = gathering
+        display.follow(gathering)
         for resp in client.stream("/api/create", req):
             display(resp)
     finally:
