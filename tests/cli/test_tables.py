@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from pollama.cli import models
 from pollama.cli.format import table
 
-NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 DETAILS = {"family": "test", "parameter_size": "7B", "quantization_level": "FP16"}
 MODEL_7B = "  Model\n    architecture    test    \n    parameters      7B      \n    quantization    FP16    \n\n"
 

@@ -216,6 +216,13 @@ def test_create_from_gguf_then_push_and_pull(cli: Run, server: Server, root: Pat
     assert any(line.startswith(f"pulling {digest[7:19]}: 100% ▕") for line in lines)
     assert any(line.startswith(name + " ") for line in cli("list").stdout.splitlines())
 
+    # run pulls a model it does not have, then answers
+    assert cli("rm", name).returncode == 0
+    ran = cli("run", name, "a b", "--insecure")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr.splitlines()[0] == "pulling manifest" and ran.stderr.splitlines()[-1] == "success"
+    assert ran.stdout.endswith("\n\n")
+
     missing = cli("pull", f"{registry.host}/library/absent:latest", "--insecure")
     assert missing.returncode == 1
     assert missing.stderr.splitlines()[-1].startswith("Error: pull model manifest")

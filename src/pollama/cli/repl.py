@@ -157,8 +157,12 @@ class Repl:
                 self.buffer, self.multiline = "", NONE
                 continue
             self.history.add(line)
-            if self.handle(line) is False:
-                return
+            try:
+                if self.handle(line) is False:
+                    return
+            except KeyboardInterrupt:
+                # Ctrl+C outside the streamed reply (loading, saving): back to the prompt, as Ollama does.
+                print()
 
     def handle(self, line: str) -> bool:
         """One line of input; False ends the session."""
@@ -352,8 +356,9 @@ class Repl:
             if text.endswith('"""'):
                 text = text.removesuffix('"""')
             else:
+                # Ollama joins this first line to the next without a newline; keep the line break.
                 self.multiline = SYSTEM
-                self.buffer = text
+                self.buffer = text + "\n"
                 return
         self._set_system(text)
 

@@ -101,10 +101,10 @@ def _base_request(opts: RunOptions) -> dict[str, Any]:
 def _stream_reply(client: Client, path: str, req: dict[str, Any], printer: Printer) -> dict[str, Any] | None:
     """Stream one reply into ``printer``; the last response, or None when Ctrl+C cancelled it."""
     progress = Progress()
-    progress.add(Spinner(""))
     last: dict[str, Any] = {}
     stream = client.stream(path, req)
     try:
+        progress.add(Spinner(""))
         for resp in stream:
             msg = resp.get("message") or {}
             content = str(msg.get("content") or resp.get("response") or "")
@@ -115,6 +115,7 @@ def _stream_reply(client: Client, path: str, req: dict[str, Any], printer: Print
             last = resp
     except KeyboardInterrupt:
         stream.close()  # drops the connection: the server cancels the generation
+        progress.stop_and_clear()
         printer.wrap.out.write("\n")
         return None
     finally:
