@@ -80,7 +80,7 @@ class Recorder(Repl):
 
     def __init__(self) -> None:
         super().__init__(Canned(), run.RunOptions(model="m"), think_explicit=False)  # type: ignore[arg-type]
-        self.history.enabled = False
+        self.save_history = False
         self.sent: list[list[dict[str, Any]]] = []
 
     def _reply(self) -> None:

@@ -1,8 +1,8 @@
 """The interactive chat of ``pollama run`` (Ollama's ``generateInteractive``): the ``>>> `` prompt, ``\"\"\"``
 multi-line input, the slash commands, and history in ``~/.ollama/history`` shared with Ollama's.
 
-Line editing and history are GNU readline's (Python's ``readline`` module). Ctrl+C at the prompt clears the line,
-Ctrl+C during a reply cancels it, Ctrl+D or ``/bye`` leaves.
+Line editing and history are in ``lineinput.py``. Ctrl+C at the prompt clears the line, Ctrl+C during a reply
+cancels it, Ctrl+D or ``/bye`` leaves.
 """
 
 from __future__ import annotations
@@ -11,21 +11,16 @@ import contextlib
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from pollama.cli import models
 from pollama.cli.client import APIError, Client, CLIError
 from pollama.cli.display import WordWrap, terminal_width
+from pollama.cli.lineinput import Interrupted, LineReader
 from pollama.cli.run import RunOptions, apply_show, chat, load
 from pollama.config import parse_bool
 from pollama.modelfile.request import CreateRequestError, format_param
 from pollama.store.names import Name
-
-try:
-    import readline
-except ImportError:  # pragma: no cover - not on this platform
-    readline = None  # type: ignore[assignment]
 
 USAGE = """Available Commands:
   /set            Set session variables
@@ -67,6 +62,7 @@ USAGE_SHORTCUTS = """Available keyboard shortcuts:
   Ctrl + w            Delete the word before the cursor
 
   Ctrl + l            Clear the screen
+  Ctrl + g            Open default editor to compose a prompt
   Ctrl + c            Stop the model from responding
   Ctrl + d            Exit pollama (/bye)
 
@@ -109,59 +105,34 @@ def _go_v(value: Any) -> str:
     return str(value)
 
 
-class History:
-    """``~/.ollama/history``: one entry per line, the same file Ollama's readline keeps."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.path = Path.home() / ".ollama" / "history"
-        self.enabled = enabled and readline is not None
-        if self.enabled:
-            with contextlib.suppress(OSError):
-                readline.read_history_file(self.path)
-
-    def add(self, line: str) -> None:
-        if not self.enabled:
-            if readline is not None and line:
-                # readline records every line itself; with history off, take it back.
-                readline.remove_history_item(readline.get_current_history_length() - 1)
-            return
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            readline.write_history_file(self.path)
-
-
 class Repl:
     def __init__(self, client: Client, opts: RunOptions, think_explicit: bool) -> None:
         self.client = client
         self.opts = opts
         self.think_explicit = think_explicit
-        self.history = History(not parse_bool(os.environ.get("OLLAMA_NOHISTORY", "").strip()))
+        self.reader: LineReader | None = None
+        self.save_history = not parse_bool(os.environ.get("OLLAMA_NOHISTORY", "").strip())
         self.buffer = ""
         self.multiline = NONE
 
-    def _read(self) -> str:
-        return input("... " if self.multiline != NONE or self.buffer else ">>> ")
-
     def run(self) -> None:
+        self.reader = LineReader(self.save_history)
         while True:
             try:
-                line = self._read()
+                line = self.reader.read(alt=self.multiline != NONE or bool(self.buffer))
             except EOFError:
                 print()
                 return
-            except KeyboardInterrupt:
-                if not (readline and readline.get_line_buffer()):
+            except Interrupted as interrupt:
+                if not interrupt.text:
                     print("\nUse Ctrl + d or /bye to exit.")
-                else:
-                    print()
                 self.buffer, self.multiline = "", NONE
                 continue
-            self.history.add(line)
             try:
                 if self.handle(line) is False:
                     return
             except KeyboardInterrupt:
-                # Ctrl+C outside the streamed reply (loading, saving): back to the prompt, as Ollama does.
+                # Ctrl+C outside the streamed reply (loading, saving): back to the prompt.
                 print()
 
     def handle(self, line: str) -> bool:
@@ -297,7 +268,9 @@ class Repl:
             "quiet": ("verbose", False, "Set 'quiet' mode."),
         }
         if what in ("history", "nohistory"):
-            self.history.enabled = what == "history" and readline is not None
+            self.save_history = what == "history"
+            if self.reader is not None:
+                self.reader.history.save = self.save_history
         elif what in simple:
             attr, value, message = simple[what]
             setattr(self.opts, attr, value)
