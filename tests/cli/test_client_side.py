@@ -3,6 +3,7 @@ embedding printout, and the REPL's input handling (multi-line, ``/set``, ``/clea
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from pathlib import Path
@@ -107,3 +108,19 @@ def test_repl_multiline_system_parameters_and_clear(capsys: pytest.CaptureFixtur
     ]
     assert repl.opts.think == "high"
     assert repl.handle("/exit") is False
+
+
+def test_image_paths_become_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pollama.cli import attachments
+
+    png = tmp_path / "my cat.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    escaped = str(png).replace(" ", "\\ ")
+    text, images = attachments.extract(f"What is in {escaped}? And /nowhere/x.jpg")
+    assert text == "What is in ? And /nowhere/x.jpg"
+    assert images == [base64.b64encode(png.read_bytes()).decode()]
+    assert capsys.readouterr().err == f"Added image '{png}'\n"
+    bad = tmp_path / "fake.jpg"
+    bad.write_text("not an image")
+    with pytest.raises(CLIError, match="invalid file type: application/octet-stream"):
+        attachments.extract(f"see {bad}")

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from pollama.cli import models
+from pollama.cli import attachments, models
 from pollama.cli.client import APIError, Client, CLIError
 from pollama.cli.display import WordWrap, terminal_width
 from pollama.cli.lineinput import Interrupted, LineReader
@@ -33,8 +33,8 @@ USAGE = """Available Commands:
   /? shortcuts    Help for keyboard shortcuts
 
 Use \"\"\" to begin a multi-line message.
-
 """
+USAGE_FILES = "Use /path/to/file to include .jpg, .png, .webp images, or .wav audio files.\n"
 
 USAGE_SET = """Available Commands:
   /set parameter ...     Set a parameter
@@ -153,15 +153,25 @@ class Repl:
             if not rest.endswith('"""'):
                 self.buffer += "\n"
                 self.multiline = PROMPT
-        elif line.startswith("/"):
+        elif line.startswith("/") and not self._names_a_file(line):
             return self.command(line)
         else:
             self.buffer += line
         if self.buffer and self.multiline == NONE:
-            self.opts.messages.append({"role": "user", "content": self.buffer})
+            message: dict[str, Any] = {"role": "user", "content": self.buffer}
             self.buffer = ""
+            if self.opts.multimodal:
+                message["content"], images = attachments.extract(message["content"])
+                if images:
+                    message["images"] = images
+            self.opts.messages.append(message)
             self._reply()
         return True
+
+    def _names_a_file(self, line: str) -> bool:
+        """A line starting with an image path is a prompt for a model that sees, not a command."""
+        first = line.split()[0]
+        return self.opts.multimodal and any(name.startswith(first) for name in attachments.file_names(line))
 
     def _reply(self) -> None:
         try:
@@ -195,7 +205,9 @@ class Repl:
             text = {"set": USAGE_SET, "/set": USAGE_SET, "show": USAGE_SHOW, "/show": USAGE_SHOW}.get(topic)
             if topic in ("shortcut", "shortcuts"):
                 text = USAGE_SHORTCUTS
-            sys.stderr.write(text if text is not None else ("" if topic else USAGE))
+            if text is None and not topic:
+                text = USAGE + (USAGE_FILES if self.opts.multimodal else "") + "\n"
+            sys.stderr.write(text or "")
         elif line.startswith(("/exit", "/bye")):
             return False
         else:

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from pollama.cli import attachments
 from pollama.cli.client import APIError, Client, CLIError
 from pollama.cli.display import Printer, WordWrap, summary, terminal_width
 from pollama.cli.format import go_duration
@@ -40,6 +41,7 @@ class RunOptions:
     hide_thinking: bool = False
     verbose: bool = False
     insecure: bool = False
+    multimodal: bool = False
 
 
 def parse_think(value: str) -> bool | str:
@@ -127,6 +129,10 @@ def generate(client: Client, opts: RunOptions) -> None:
     """The one-shot answer: ``/api/generate`` streamed to stdout, then two newlines."""
     req = _base_request(opts)
     req["prompt"] = opts.prompt
+    if opts.multimodal:
+        req["prompt"], images = attachments.extract(opts.prompt)
+        if images:
+            req["images"] = images
     if opts.system:
         req["system"] = opts.system
     plain = not sys.stdout.isatty()
@@ -195,6 +201,8 @@ def apply_show(opts: RunOptions, info: dict[str, Any], think_explicit: bool) -> 
     """What ``run`` and ``/load`` take from ``/api/show``: the parent, the saved messages, default thinking."""
     opts.parent_model = str((info.get("details") or {}).get("parent_model") or "")
     opts.loaded_messages = list(info.get("messages") or [])
+    capabilities = info.get("capabilities") or []
+    opts.multimodal = "vision" in capabilities or "audio" in capabilities or bool(info.get("projector_info"))
     if not think_explicit:
         opts.think = True if "thinking" in (info.get("capabilities") or []) else None
 
