@@ -18,6 +18,8 @@ import pytest
 from e2e_helpers import MODEL, Server
 
 PROMPT = ">>> "
+# prompt_toolkit's last write for an entered line (bracketed paste off): what follows is the command's output.
+LINE_DONE = "\x1b[?2004l"
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +61,7 @@ def chat(server: Server, root: Path) -> Iterator[Callable[..., pexpect.spawn]]:
 def say(child: pexpect.spawn, line: str, *expect: str) -> str:
     """Type a line, wait for each expected text in order and the next prompt; what was printed in between."""
     child.sendline(line)
+    child.expect_exact(LINE_DONE)
     seen = ""
     for text in expect:
         child.expect_exact(text)
@@ -77,11 +80,13 @@ def test_session_commands_and_save(chat: Callable[..., pexpect.spawn], server: S
     say(c, "/show system", "You are a pirate.")
     say(c, "/set verbose", "Set 'verbose' mode.")
     reply = say(c, "Hello", "eval count:")
-    assert "eval duration:" in c.before + reply or "eval rate" in c.before
+    assert "eval duration:" in reply and "prompt eval rate:" in reply
     say(c, "/set quiet", "Set 'quiet' mode.")
     c.sendline('"""')
+    c.expect_exact(LINE_DONE)
     c.expect_exact("... ")
     c.sendline("two lines")
+    c.expect_exact(LINE_DONE)
     c.expect_exact("... ")
     say(c, 'of text"""')
     shown = say(c, "/show parameters", "User defined parameters:")
@@ -110,8 +115,7 @@ def test_ctrl_c_stops_the_reply_and_ctrl_d_exits(chat: Callable[..., pexpect.spa
     c = chat(MODEL)
     say(c, "/set parameter num_predict 100000", "Set parameter")
     c.sendline("Tell me a very long story about a lighthouse keeper.")
-    # prompt_toolkit's last write turns bracketed paste off and hands the terminal back (Ctrl+C is a signal again)
-    c.expect_exact("\x1b[?2004l")
+    c.expect_exact(LINE_DONE)  # the terminal is handed back: Ctrl+C is a signal again
     c.expect(r"[A-Za-z]{3}")  # the reply is streaming
     c.sendintr()
     c.expect_exact(PROMPT)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import History
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -91,5 +92,10 @@ class LineReader:
 
     def read(self, alt: bool) -> str:
         """One line; raises EOFError on Ctrl+D and ``Interrupted`` on Ctrl+C."""
-        hint = ALT_PLACEHOLDER if alt else PLACEHOLDER
-        return self._session.prompt("... " if alt else ">>> ", placeholder=FormattedText([("class:placeholder", hint)]))
+        hint = FormattedText([("class:placeholder", ALT_PLACEHOLDER if alt else PLACEHOLDER)])
+
+        def placeholder() -> FormattedText:
+            # Not in the line's last drawing, which stays in the scrollback (after Ctrl+C, say).
+            return FormattedText([]) if get_app().is_done else hint
+
+        return self._session.prompt("... " if alt else ">>> ", placeholder=placeholder)
