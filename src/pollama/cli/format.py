@@ -66,7 +66,7 @@ def _human_duration(seconds_f: float) -> str:
         return "About a minute"
     if minutes < 60:
         return f"{minutes} minutes"
-    hours = _go_round(seconds_f / 3600)
+    hours = go_round(seconds_f / 3600)
     if hours == 1:
         return "About an hour"
     if hours < 48:
@@ -86,7 +86,7 @@ def _tdiv(a: int, b: int) -> int:
     return q if a >= 0 else -q
 
 
-def _go_round(x: float) -> int:
+def go_round(x: float) -> int:
     """Go's ``math.Round``: half away from zero (Python's round is half to even)."""
     return int(math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1))
 
@@ -152,7 +152,7 @@ def bar_duration(seconds: float) -> str:
         return "99h+"
     if seconds >= 3600:
         return f"{int(seconds // 3600)}h{int(seconds // 60) % 60}m"
-    return go_duration(_go_round(seconds) * 1_000_000_000)
+    return go_duration(go_round(seconds) * 1_000_000_000)
 
 
 def _wrap_words(words: list[str], limit: int, penalty: int = 100_000) -> list[list[str]]:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from pollama.cli.format import bar_duration, human_bytes
+from pollama.cli.format import bar_duration, go_round, human_bytes
 
 Clock = Callable[[], float]
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -66,12 +66,12 @@ class Bar:
 
     def rate(self) -> float:
         if self.stopped is not None:
-            num, den = self.current - self.initial, round(self.stopped - self.started)
+            num, den = self.current - self.initial, go_round(self.stopped - self.started)
         elif len(self._buckets) == 1:
-            num, den = self._buckets[0][1] - self.initial, round(self._buckets[0][0] - self.started)
+            num, den = self._buckets[0][1] - self.initial, go_round(self._buckets[0][0] - self.started)
         elif self._buckets:
             (t0, v0), (t1, v1) = self._buckets[0], self._buckets[-1]
-            num, den = v1 - v0, round(t1 - t0)
+            num, den = v1 - v0, go_round(t1 - t0)
         else:
             return 0.0
         return num / den if den else 0.0
