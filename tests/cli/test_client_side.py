@@ -124,3 +124,17 @@ def test_image_paths_become_images(tmp_path: Path, capsys: pytest.CaptureFixture
     bad.write_text("not an image")
     with pytest.raises(CLIError, match="invalid file type: application/octet-stream"):
         attachments.extract(f"see {bad}")
+
+
+def test_run_flags_reach_the_request() -> None:
+    opts = run.RunOptions(model="m", format="json", think="high", keep_alive="5m0s", options={"num_predict": 8})
+    assert run._base_request(opts) == {
+        "model": "m",
+        "format": "json",
+        "options": {"num_predict": 8},
+        "keep_alive": "5m0s",
+        "think": "high",
+    }
+    schema = run.RunOptions(model="m", format='{"type":"object"}', think=False)
+    assert run._base_request(schema) == {"model": "m", "format": {"type": "object"}, "think": False}
+    assert run._base_request(run.RunOptions(model="m")) == {"model": "m"}

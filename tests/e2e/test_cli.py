@@ -113,9 +113,14 @@ def test_one_shot_run_ps_and_stop(cli: Run, short: str) -> None:
     assert not any(line.startswith(short) for line in cli("ps").stdout.splitlines()[1:])
 
 
-def test_run_passes_format_think_and_keepalive(cli: Run, short: str) -> None:
+def test_run_flags(cli: Run, short: str) -> None:
+    # the server accepts the format field (what it does with it belongs to the server's output control)
     r = cli("run", short, "Reply in JSON", "--format", "json")
     assert r.returncode == 0, r.stderr
+    kept = cli("run", short, "hi", "--keepalive", "1h")
+    assert kept.returncode == 0, kept.stderr
+    row = next(line for line in cli("ps").stdout.splitlines() if line.startswith(short))
+    assert row.rstrip().endswith("59 minutes from now")
     bad = cli("run", short, "hi", "--keepalive", "soon")
     assert (bad.returncode, bad.stderr) == (1, 'Error: time: invalid duration "soon"\n')
     think = cli("run", short, "hi", "--think=loud")
