@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import pexpect
 import pytest
 from e2e_helpers import MODEL, Server
 from registry_helpers import Registry
@@ -221,12 +222,24 @@ def test_create_from_gguf_then_push_and_pull(cli: Run, server: Server, root: Pat
     assert any(line.startswith(f"pulling {digest[7:19]}: 100% ▕") for line in lines)
     assert any(line.startswith(name + " ") for line in cli("list").stdout.splitlines())
 
-    # run pulls a model it does not have, then answers
+    # run pulls a model it does not have, then answers; on a terminal the progress is redrawn in place
     assert cli("rm", name).returncode == 0
-    ran = cli("run", name, "a b", "--insecure")
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stderr.splitlines()[0] == "pulling manifest" and ran.stderr.splitlines()[-1] == "success"
-    assert ran.stdout.endswith("\n\n")
+    env = {**os.environ, "OLLAMA_HOST": server.host, "HOME": str(root / "home"), "TERM": "xterm-256color"}
+    tty = pexpect.spawn(
+        sys.executable,
+        ["-m", "pollama.cli.main", "run", name, "a b", "--insecure"],
+        env=env,
+        encoding="utf-8",
+        timeout=120,
+        dimensions=(24, 100),
+    )
+    tty.expect(pexpect.EOF)
+    tty.close()
+    assert tty.exitstatus == 0, tty.before
+    screen = tty.before
+    assert "pulling manifest" in screen and "\x1b[2K" in screen  # rich erases and redraws the lines
+    bar = next(line for line in screen.split("\n") if f"pulling {digest[7:19]}: 100% ▕" in line)
+    assert "▏" in bar and "success" in screen
 
     missing = cli("pull", f"{registry.host}/library/absent:latest", "--insecure")
     assert missing.returncode == 1
