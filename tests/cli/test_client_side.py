@@ -38,6 +38,8 @@ def test_build_request_hashes_local_files_by_name(tmp_path: Path) -> None:
     assert list(req["adapters"]) == ["lora.gguf"]
     assert (req["model"], req["quantize"], req["parameters"]) == ("mine", "q4_K_M", {"top_k": 5})
     assert uploads[str(weights)] == digest and len(uploads) == 2
+    with pytest.raises(CLIError, match="--draft-quantize requires a DRAFT model"):
+        transfer.build_request("mine", modelfile, folder, draft_quantize="q8_0")
 
 
 def test_request_file_names_are_relative_to_the_common_folder(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ COMMANDS = [
         (
             Flag("file", 'Name of the Modelfile (default "Modelfile")', "string", "f", ""),
             Flag("quantize", "Quantize model to this level (e.g. q4_K_M)", "string", "q", ""),
+            Flag("draft-quantize", "Quantize draft model to this level", "string", default=""),
         ),
     ),
     Command(
@@ -164,7 +165,7 @@ def _show(client: Client, p: Parsed) -> None:
 
 
 HANDLERS: dict[str, Callable[[Client, Parsed], object]] = {
-    "create": lambda c, p: transfer.create(c, p.args[0], p["file"] or None, p["quantize"]),
+    "create": lambda c, p: transfer.create(c, p.args[0], p["file"] or None, p["quantize"], p["draft-quantize"]),
     "show": _show,
     "run": _run,
     "stop": lambda c, p: models.stop(c, p.args[0]),

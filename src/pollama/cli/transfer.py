@@ -135,7 +135,7 @@ def read_modelfile(path: str | None) -> tuple[Modelfile, str]:
 
 
 def build_request(
-    model: str, modelfile: Modelfile, folder: str, quantize: str = ""
+    model: str, modelfile: Modelfile, folder: str, quantize: str = "", draft_quantize: str = ""
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The ``/api/create`` body for ``model`` and the local files it needs uploaded (path → digest)."""
     try:
@@ -153,10 +153,16 @@ def build_request(
     req["model"] = model
     if quantize:
         req["quantize"] = quantize
+    if draft_quantize:
+        if not req.get("draft_files"):
+            raise CLIError("--draft-quantize requires a DRAFT model")
+        req["draft_quantize"] = draft_quantize
     return req, uploads
 
 
-def create(client: Client, model: str, modelfile_path: str | None, quantize: str = "") -> None:
+def create(
+    client: Client, model: str, modelfile_path: str | None, quantize: str = "", draft_quantize: str = ""
+) -> None:
     """``pollama create MODEL [-f Modelfile] [-q TYPE]``."""
     if not Name.parse(model).is_valid():
         raise CLIError(f"invalid model name: {model}")
@@ -165,7 +171,7 @@ def create(client: Client, model: str, modelfile_path: str | None, quantize: str
     try:
         gathering = Spinner("gathering model components")
         progress.add(gathering)
-        req, uploads = build_request(model, modelfile, folder, quantize)
+        req, uploads = build_request(model, modelfile, folder, quantize, draft_quantize)
         gathering.stop()
         for path, digest in uploads.items():
             _upload(client, progress, path, digest)
