@@ -183,19 +183,19 @@ def _find(name: str) -> Command | None:
 
 
 def dispatch(argv: list[str]) -> int:
-    words = [w for w in argv if w.startswith("-")]
-    command = _find(next((w for w in argv if not w.startswith("-")), "")) if len(words) < len(argv) else None
-    if command is None:
-        if argv and not argv[0].startswith("-"):
-            raise UsageError(f'unknown command "{argv[0]}" for "{PROG}"')
+    name = next((w for w in argv if not w.startswith("-")), None)
+    if name is None:
         root = parse(Command(PROG, PROG, SHORT, 0, 0, tuple(ROOT_FLAGS)), argv)
         if root["version"]:
             version()
         else:
             sys.stdout.write(root_help(PROG, SHORT, COMMANDS, ROOT_FLAGS))
         return 0
+    command = _find(name)
+    if command is None:
+        raise UsageError(f'unknown command "{name}" for "{PROG}"')
     rest = list(argv)
-    rest.remove(next(w for w in argv if not w.startswith("-")))
+    rest.remove(name)
     parsed = parse(command, rest)
     if parsed.help:
         sys.stdout.write(command_help(PROG, command))
