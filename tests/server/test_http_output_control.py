@@ -197,3 +197,18 @@ async def test_top_logprobs_alone_asks_for_nothing(srv: Served) -> None:
 async def test_top_logprobs_range(srv: Served, top: int) -> None:
     r = await srv.http.post("/api/chat", json=ask(TINY, logprobs=True, top_logprobs=top))
     assert r.status_code == 400 and r.json() == {"error": "top_logprobs must be between 0 and 20"}
+
+
+@pytest.mark.parametrize(("name", "filtered"), [("deepseek-r1:1.5b", True), ("not-r1", False)])
+async def test_old_thinking_is_left_out_for_r1(srv: Served, name: str, filtered: bool) -> None:
+    # Ollama's filterThinkTags: only Qwen3-family models and those named deepseek-r1.
+    assert (await srv.http.post("/api/create", json={"model": name, "from": TINY})).status_code == 200
+    history = [
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "<think>easy</think>\n\n4"},
+        {"role": "user", "content": "3+3?"},
+    ]
+    await srv.http.post("/api/chat", json={"model": name, "messages": history, "stream": False})
+    prompt = srv.engine.requests[-1].prompt
+    assert ("<assistant>4</assistant>" in prompt) is filtered
+    assert ("<think>easy</think>" in prompt) is not filtered

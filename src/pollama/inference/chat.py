@@ -14,6 +14,7 @@ from pollama.errors import BadRequest, Unsupported
 from pollama.inference import output
 from pollama.inference.core import Finished, check_think, find_model, read_common, session, unload
 from pollama.models import ModelView
+from pollama.output.thinking import ThinkingParser
 from pollama.prompt.build import chat_prompt
 from pollama.prompt.types import Message as PromptMessage
 from pollama.prompt.types import Tool
@@ -83,4 +84,19 @@ def _conversation(model: ModelView, messages: list[Message]) -> list[PromptMessa
     msgs += [PromptMessage.from_json(m.model_dump(exclude_none=True)) for m in messages]
     if model.record.system and messages[0].role != "system":
         msgs.insert(0, PromptMessage(role="system", content=model.record.system))
-    return msgs
+    return _drop_old_thinking(model, msgs)
+
+
+def _drop_old_thinking(model: ModelView, msgs: list[PromptMessage]) -> list[PromptMessage]:
+    """Ollama's ``filterThinkTags``: for Qwen3 and DeepSeek-R1, whose clients send the answers back with their
+    ``<think>`` blocks in the content, those blocks are left out of assistant turns before the last user turn."""
+    if model.record.config.model_family != "qwen3" and model.name.model != "deepseek-r1":
+        return msgs
+    last_user = max((i for i, m in enumerate(msgs) if m.role == "user"), default=-1)
+    out = []
+    for i, m in enumerate(msgs):
+        if m.role == "assistant" and i < last_user:
+            m = m.copy()
+            m.content = ThinkingParser("<think>", "</think>").add(m.content)[1]
+        out.append(m)
+    return out
