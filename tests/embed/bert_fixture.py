@@ -22,7 +22,10 @@ def write_safetensors(path: Path, tensors: dict[str, np.ndarray], dtypes: dict[s
     offset = 0
     for name, arr in tensors.items():
         kind = (dtypes or {}).get(name, {"float32": "F32", "float16": "F16", "int64": "I64"}[str(arr.dtype)])
-        data = (arr.astype(np.float32).view(np.uint32) >> 16).astype("<u2").tobytes() if kind == "BF16" else arr.tobytes()
+        if kind == "BF16":
+            data = (arr.astype(np.float32).view(np.uint32) >> 16).astype("<u2").tobytes()
+        else:
+            data = arr.tobytes()
         header[name] = {"dtype": kind, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)

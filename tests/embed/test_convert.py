@@ -108,10 +108,10 @@ def test_missing_config_and_architecture(tmp_path: Path) -> None:
     config = json.loads((src / "config.json").read_text())
     config["architectures"] = []
     (src / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ConvertError, match="^unknown architecture$"):
+    with pytest.raises(ConvertError, match=r"^unknown architecture$"):
         convert_model(src, tmp_path / "out.gguf")
     (src / "config.json").unlink()
-    with pytest.raises(ConvertError, match="config.json"):
+    with pytest.raises(ConvertError, match=r"config\.json"):
         convert_model(src, tmp_path / "out.gguf")
 
 
@@ -125,7 +125,7 @@ def test_missing_modules_json_as_ollama(tmp_path: Path) -> None:
 def test_unexpected_tensor_is_refused(tmp_path: Path) -> None:
     src = write_bert_dir(tmp_path / "src")
     write_safetensors(src / "extra.safetensors", {"decoder.weird.weight": np.zeros((2, 2), np.float32)})
-    with pytest.raises(ConvertError, match="decoder.weird.weight"):
+    with pytest.raises(ConvertError, match=r"decoder\.weird\.weight"):
         convert_model(src, tmp_path / "out.gguf")
 
 

@@ -31,7 +31,7 @@ def test_inputs_as_ollama_reads_them(raw: object, expected: list[str]) -> None:
 
 @pytest.mark.parametrize("raw", [1, 1.5, True, {"a": "b"}, ["a", 1], [None], [["a"]]])
 def test_other_inputs_are_invalid_input_type(raw: object) -> None:
-    with pytest.raises(BadRequest, match="^invalid input type$"):
+    with pytest.raises(BadRequest, match=r"^invalid input type$"):
         EmbedRequest(input=raw).inputs()
 
 
@@ -69,7 +69,7 @@ def test_fit_tokens() -> None:
     # the separator the tokenizer appended stays last, as a tokenizer truncating to max_length keeps it
     assert fit_tokens(toks, 4, truncate=True, keep_last=True) == [101, 1, 2, 102]
     assert fit_tokens(toks, 4, truncate=True, keep_last=False) == [101, 1, 2, 3]
-    with pytest.raises(InputTooLong, match="^the input length exceeds the context length$"):
+    with pytest.raises(InputTooLong, match=r"^the input length exceeds the context length$"):
         fit_tokens(toks, 6, truncate=False, keep_last=True)
 
 
