@@ -16,6 +16,7 @@ import ctypes
 import logging
 import queue
 import threading
+import unicodedata
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,7 @@ class EmbeddingEngine:
         self.dim = int(ll.llama_model_n_embd_out(model.model)) or int(ll.llama_model_n_embd(model.model))
         self.pooled = int(ll.llama_pooling_type(ctx)) != ll.LLAMA_POOLING_TYPE_NONE
         vocab = model.vocab
+        self.wordpiece = int(ll.llama_vocab_type(vocab)) == ll.LLAMA_VOCAB_TYPE_WPM
         self.keep_last = bool(ll.llama_vocab_get_add_eos(vocab)) or bool(ll.llama_vocab_get_add_sep(vocab))
         self._batch = ll.llama_batch_init(self.n_batch, 0, 1)
         b = self._batch
@@ -127,6 +129,10 @@ class EmbeddingEngine:
     def tokenize(self, texts: list[str], truncate: bool) -> list[list[int]]:
         """Tokenize (with the model's special tokens) and fit each input to the context; InputTooLong if one
         does not fit and ``truncate`` is off."""
+        if self.wordpiece:
+            # BERT's normaliser decomposes text (NFD) before WordPiece; llama.cpp's tables do that for accents but
+            # not for Hangul syllables, which BERT vocabularies hold as jamo: Korean would tokenize as [UNK]s.
+            texts = [unicodedata.normalize("NFD", t) for t in texts]
         return [
             fit_tokens(self.model.tokenize(t, add_special=True), self.limit, truncate, self.keep_last) for t in texts
         ]
