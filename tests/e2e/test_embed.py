@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,15 @@ from pollama.gojson import Float32, marshal
 from pollama.store.builtin_minilm import package_model_dir
 
 MINILM = "all-minilm"
+
+
+@pytest.fixture(scope="module")
+def server(start_server: Callable[..., Server]) -> Iterator[Server]:
+    """A server of this module's own (same store): the models it loads and creates stay out of the shared
+    server's ``/api/ps``, which other modules check."""
+    own = start_server()
+    yield own
+    own.stop()
 
 
 def unit(v: list[float]) -> np.ndarray:
@@ -190,6 +200,8 @@ def test_create_from_safetensors_folder_with_the_official_client(server: Server)
     assert any(p.status == "quantizing F16 model to Q8_0" for p in done) and done[-1].status == "success"
     assert c.show("minilm-q8").details.quantization_level == "Q8_0"
     assert cos(c.embed("minilm-q8", text).embeddings[0], c.embed(MINILM, text).embeddings[0]) > 0.99
+    c.delete("minilm-from-st")
+    c.delete("minilm-q8")
 
 
 def test_create_refuses_an_unsupported_architecture(server: Server, tmp_path: Path) -> None:

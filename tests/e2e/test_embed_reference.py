@@ -8,8 +8,11 @@ sentence-transformers and torch are dev dependencies only (``scripts/test`` inst
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import ollama
+import pytest
 from e2e_helpers import Server
 
 from pollama.store.builtin_minilm import package_model_dir
@@ -72,6 +75,15 @@ SENTENCES = [
     LONG * 3,  # about 190 words: past sentence-transformers' default 256-token cut, within 512
     LONG * 6,  # past 512 tokens: both sides truncate to the model's context
 ]
+
+
+@pytest.fixture(scope="module")
+def server(start_server: Callable[..., Server]) -> Iterator[Server]:
+    """A server of this module's own (same store): the models it loads and creates stay out of the shared
+    server's ``/api/ps``, which other modules check."""
+    own = start_server()
+    yield own
+    own.stop()
 
 
 def test_fifty_sentences_agree_with_sentence_transformers(server: Server) -> None:

