@@ -16,6 +16,7 @@ import json
 import os
 import random
 import shlex
+import signal
 import statistics
 import sys
 import tempfile
@@ -87,32 +88,24 @@ def _key(batch: int, clients: int) -> str:
     return f"batch {batch}, {clients} client{'s' if clients > 1 else ''}"
 
 
-def measure(
-    post: Callable[[httpx.Client, list[str]], int], url: str, data: list[str], args: argparse.Namespace
-) -> dict[str, list[float]]:
-    """Inputs per second for each scenario, ``args.runs`` times; every answer is checked to hold its vectors."""
-    out: dict[str, list[float]] = {}
-    for batch, clients in SCENARIOS:
-        key = _key(batch, clients)
-        requests = [data[i : i + batch] for i in range(0, len(data), batch)]
-        for _ in range(args.runs):
-            common.settle(args, None)
-            # Each client sends its share of the requests one after another on its own connection.
-            shares = [requests[i::clients] for i in range(clients)]
+def one_run(post: Poster, url: str, data: list[str], batch: int, clients: int) -> float:
+    """Inputs per second for ``data`` sent as requests of ``batch`` inputs by ``clients`` concurrent clients; every
+    answer is checked to hold one vector per input."""
+    requests = [data[i : i + batch] for i in range(0, len(data), batch)]
+    # Each client sends its share of the requests one after another on its own connection.
+    shares = [requests[i::clients] for i in range(clients)]
 
-            def client_run(share: list[list[str]]) -> int:
-                with httpx.Client(base_url=url, timeout=600) as http:
-                    return sum(post(http, r) for r in share)
+    def client_run(share: list[list[str]]) -> int:
+        with httpx.Client(base_url=url, timeout=600) as http:
+            return sum(post(http, r) for r in share)
 
-            start = time.perf_counter()
-            with ThreadPoolExecutor(clients) as pool:
-                counts = list(pool.map(client_run, shares))
-            elapsed = time.perf_counter() - start
-            if sum(counts) != len(data):
-                raise RuntimeError(f"{key}: got {sum(counts)} vectors for {len(data)} inputs")
-            out.setdefault(key, []).append(len(data) / elapsed)
-            common.log(f"{url} {key}: {len(data) / elapsed:.1f} inputs/s")
-    return out
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        counts = list(pool.map(client_run, shares))
+    elapsed = time.perf_counter() - start
+    if sum(counts) != len(data):
+        raise RuntimeError(f"got {sum(counts)} vectors for {len(data)} inputs")
+    return len(data) / elapsed
 
 
 def post_llama(http: httpx.Client, inputs: list[str]) -> int:
@@ -127,29 +120,61 @@ def post_pollama(http: httpx.Client, inputs: list[str]) -> int:
     return len(r.json()["embeddings"])
 
 
-def run(
+Poster = Callable[[httpx.Client, list[str]], int]
+
+
+@dataclass
+class Running:
+    result: Result
+    server: common.ServerProcess
+    url: str
+    post: Poster
+
+
+def start(
     name: str,
     cmd: list[str],
     env: dict[str, str],
     url: str,
     ready: Callable[[httpx.Client], bool],
-    post: Callable[[httpx.Client, list[str]], int],
+    post: Poster,
     data: list[str],
     args: argparse.Namespace,
-) -> Result:
-    result = Result(name, shlex.join(cmd))
+) -> Running:
     log_path = CACHE_DIR / "logs" / f"embed-{name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     server = common.ServerProcess(name, cmd, env, log_path)
-    try:
-        with httpx.Client(base_url=url, timeout=600) as http:
-            server.wait_ready(lambda: ready(http), args.ready_timeout)
-            post(http, data[:8])  # warm up: loads the model in pollama, touches every code path once
-        result.runs = measure(post, url, data, args)
-    except (RuntimeError, httpx.HTTPError, ValueError, KeyError) as exc:
-        result.error = f"{type(exc).__name__}: {exc}\n{server.log_tail()}"
-    finally:
-        server.stop()
-    return result
+    with httpx.Client(base_url=url, timeout=600) as http:
+        server.wait_ready(lambda: ready(http), args.ready_timeout)
+        post(http, data[:8])  # warm up: loads the model in pollama, touches every code path once
+    return Running(Result(name, shlex.join(cmd)), server, url, post)
+
+
+def measure(servers: list[Running], data: list[str], args: argparse.Namespace) -> None:
+    """Both servers stay up (idle between turns) and take turns, scenario by scenario, alternating which goes
+    first: on a shared machine whose load drifts, back-to-back runs see the same neighbours."""
+    for run in range(args.runs):
+        for batch, clients in SCENARIOS:
+            key = _key(batch, clients)
+            order = servers if run % 2 == 0 else servers[::-1]
+            for s in order:
+                if s.result.error:
+                    continue
+                common.settle(args, None)
+                try:
+                    rate = one_run(s.post, s.url, data, batch, clients)
+                except (RuntimeError, httpx.HTTPError, ValueError, KeyError) as exc:
+                    s.result.error = f"{type(exc).__name__}: {exc}\n{s.server.log_tail()}"
+                    continue
+                s.result.runs.setdefault(key, []).append(rate)
+                common.log(f"run {run + 1} {s.result.name} {key}: {rate:.1f} inputs/s")
+
+
+def _llama_ready(http: httpx.Client) -> bool:
+    return http.get("/health").status_code == 200
+
+
+def _pollama_ready(http: httpx.Client) -> bool:
+    return "Ollama is running" in http.get("/").text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,56 +202,43 @@ def main(argv: list[str] | None = None) -> int:
 
     data = texts(args.inputs)
     model = minilm_gguf()
-    results: list[Result] = []
-    if not args.skip_llama_server:
-        binary = common.ensure_llama_server(common.llama_cpp_python_version(), os.cpu_count() or 2, args.skip_build)
-        port = common.free_port()
-        # fmt: off
-        cmd = [
-            str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "--embedding",
-            "--pooling", "mean", "-t", str(args.threads), "-tb", str(args.threads),
-            "-c", str(512 * args.llama_slots), "-np", str(args.llama_slots), "-b", "512", "-ub", "512",
-            "--kv-unified", "--no-webui",
-        ]
-        # fmt: on
-        results.append(
-            run(
-                "llama-server",
-                cmd,
-                dict(os.environ),
-                f"http://127.0.0.1:{port}",
-                lambda h: h.get("/health").status_code == 200,
-                post_llama,
-                data,
-                args,
-            )
-        )
-    if not args.skip_pollama:
-        port = common.free_port()
-        with tempfile.TemporaryDirectory(prefix="pollama-bench-embed-") as models:
+    running: list[Running] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers below are stopped
+    models = tempfile.TemporaryDirectory(prefix="pollama-bench-embed-")
+    try:
+        if not args.skip_llama_server:
+            binary = common.ensure_llama_server(common.llama_cpp_python_version(), os.cpu_count() or 2, args.skip_build)
+            port = common.free_port()
+            # fmt: off
+            cmd = [
+                str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "--embedding",
+                "--pooling", "mean", "-t", str(args.threads), "-tb", str(args.threads),
+                "-c", str(512 * args.llama_slots), "-np", str(args.llama_slots), "-b", "512", "-ub", "512",
+                "--kv-unified", "--no-webui",
+            ]
+            # fmt: on
+            url = f"http://127.0.0.1:{port}"
+            running.append(start("llama-server", cmd, dict(os.environ), url, _llama_ready, post_llama, data, args))
+        if not args.skip_pollama:
+            port = common.free_port()
+            src = str(common.REPO_ROOT / "src")
             env = {
                 **os.environ,
                 "OLLAMA_HOST": f"127.0.0.1:{port}",
-                "OLLAMA_MODELS": models,
+                "OLLAMA_MODELS": models.name,
                 "OLLAMA_NUM_PARALLEL": str(args.parallel),
                 "OLLAMA_KEEP_ALIVE": "30m",
-                "PYTHONPATH": os.pathsep.join(
-                    x for x in (str(common.REPO_ROOT / "src"), os.environ.get("PYTHONPATH")) if x
-                ),
+                "PYTHONPATH": os.pathsep.join(x for x in (src, os.environ.get("PYTHONPATH")) if x),
             }
             cmd = [sys.executable, "-m", "pollama.cli.main", "serve"]
-            results.append(
-                run(
-                    "pollama",
-                    cmd,
-                    env,
-                    f"http://127.0.0.1:{port}",
-                    lambda h: "Ollama is running" in h.get("/").text,
-                    post_pollama,
-                    data,
-                    args,
-                )
-            )
+            url = f"http://127.0.0.1:{port}"
+            running.append(start("pollama", cmd, env, url, _pollama_ready, post_pollama, data, args))
+        measure(running, data, args)
+    finally:
+        for r in running:
+            r.server.stop()
+        models.cleanup()
+    results = [r.result for r in running]
     report(results, args)
     return 0
 
@@ -241,19 +253,19 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         f"\nEmbedding {args.inputs} short texts with all-MiniLM-L6-v2 F16, {args.threads} threads, "
         f"median of {args.runs} (inputs/s)\n"
     )
-    # On a shared machine the median says how busy the neighbours were; the best run is the closest to what each
-    # server does uncontended. Both are printed.
-    print("| scenario | llama-server median | pollama median | ratio | llama-server best | pollama best | ratio |")
+    # Runs are paired (the two servers back to back), so the median of the per-pair ratios is the figure least
+    # moved by the neighbours' load; the best run of each is the closest to what it does uncontended.
+    print("| scenario | llama-server | pollama | ratio (median of pairs) | llama-server best | pollama best | ratio |")
     print("|---|---|---|---|---|---|---|")
     ls, po = by.get("llama-server"), by.get("pollama")
     for batch, clients in SCENARIOS:
         key = _key(batch, clients)
-        cells = [key]
-        for pick in (Result.median, Result.best):
-            a = pick(ls, key) if ls else None
-            b = pick(po, key) if po else None
-            cells += [_num(a), _num(b), f"{b / a:.2f}x" if a and b else "n/a"]
-        print("| " + " | ".join(cells) + " |")
+        a, b = (ls.median(key) if ls else None), (po.median(key) if po else None)
+        pairs = list(zip(ls.runs.get(key, []), po.runs.get(key, []), strict=False)) if ls and po else []
+        paired = f"{statistics.median(y / x for x, y in pairs):.2f}x" if pairs else "n/a"
+        ba, bb = (ls.best(key) if ls else None), (po.best(key) if po else None)
+        best = f"{bb / ba:.2f}x" if ba and bb else "n/a"
+        print(f"| {key} | {_num(a)} | {_num(b)} | {paired} | {_num(ba)} | {_num(bb)} | {best} |")
     for r in results:
         if r.error:
             print(f"\n{r.name} failed: {r.error}")
