@@ -47,11 +47,6 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(levelname)s runner: %(message)s",
     )
-    # llama.cpp's CPU backend runs each graph on OpenMP threads, which by default spin between graphs. When the
-    # cores are shared (other processes, or the server itself), a spinning team stalls the next llama_decode for
-    # up to a second: measured here on 2 busy cores, gemma3 decode fell to 0.5-30 tok/s and single embeddings
-    # took 1-2 s, against 50-73 tok/s and a few ms with passive waiting. Read once, when libgomp loads.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # Imported here so that `--help` works without loading libllama.
     from pollama.runner.llama import Model, init_backend
     from pollama.runner.serve import serve
