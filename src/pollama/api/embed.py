@@ -55,7 +55,7 @@ class EmbeddingRequest(WireModel):
 
 
 def _go_float32(text: str) -> str:
-    if "e" in text or "n" in text or "i" in text:
+    if "e" in text or "n" in text:
         return marshal(Float32(float(text)))
     return text[:-2] if text.endswith(".0") else text
 
@@ -64,13 +64,11 @@ def float32_rows_json(rows: npt.NDArray[np.float32]) -> str:
     """``[][]float32`` as Go marshals it."""
     if rows.shape[0] == 0:
         return "[]"
-    texts = np.asarray(rows, dtype=np.float32).astype(str)
     out = []
-    for row in texts.tolist():
-        joined = ",".join(row)
-        if "e" in joined or ".0," in joined or joined.endswith(".0") or "n" in joined:
-            joined = ",".join(_go_float32(x) for x in row)
-        out.append("[" + joined + "]")
+    for row in np.asarray(rows, dtype=np.float32).astype(str).tolist():
+        # numpy prints |x| < 1e-4 with an exponent (Go: positional down to 1e-6) and whole numbers with ".0".
+        fixed = [x if "e" not in x and not x.endswith(".0") and "n" not in x else _go_float32(x) for x in row]
+        out.append("[" + ",".join(fixed) + "]")
     return "[" + ",".join(out) + "]"
 
 
