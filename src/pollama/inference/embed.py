@@ -117,5 +117,8 @@ async def embeddings(svc: Services, req: EmbeddingRequest) -> EmbeddingResponse:
         except PollamaError as err:
             raise Failed(err.message) from None
     raw = await asyncio.to_thread(legacy_raw, str(model.model_path))
-    vectors = result.vectors if raw else normalize(result.vectors)
+    try:
+        vectors = result.vectors if raw else normalize(result.vectors)
+    except BadRequest as err:  # every failure of this route is a 500 in Ollama
+        raise Failed(err.message) from None
     return EmbeddingResponse([float(x) for x in vectors[0].tolist()])
