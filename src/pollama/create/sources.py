@@ -4,7 +4,8 @@
 ``from_model``: every layer and the config of a model in the store (``build.create`` has pulled a missing base
 model by then). ``from_files``: the blobs a request names in ``files`` or ``adapters`` (uploaded through
 ``/api/blobs``), each GGUF a model, adapter or projector layer by its header, plus a template and its stop
-parameters when the GGUF's chat template matches a built-in one; safetensors are refused, not converted.
+parameters when the GGUF's chat template matches a built-in one; a safetensors model directory is converted to
+GGUF first (``create.safetensors``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pollama import gojson
 from pollama.api.responses import Progress
 from pollama.create import layers
+from pollama.create.safetensors import convert_files
 from pollama.errors import BadRequest, Failed
 from pollama.prompt.named import match_chat_template
 from pollama.store.gguf_info import GGUF_MAGIC, GGUFError, GGUFInfo, read_gguf
@@ -132,10 +134,12 @@ def detect_chat_template(store: Store, found: list[layers.NewLayer]) -> list[lay
 
 
 def from_files(store: Store, files: dict[str, str], emit: Emit, *, adapter: bool) -> list[layers.NewLayer]:
-    """``convertModelFromFiles``: GGUF blobs as layers (safetensors conversion is not implemented)."""
+    """``convertModelFromFiles``: GGUF blobs as layers, or a safetensors model converted to one."""
     kind = _model_type(store, files)
     if kind == "safetensors":
-        raise Failed("converting safetensors models is not supported by pollama; import a GGUF instead")
+        if adapter:
+            raise Failed("converting safetensors adapters is not supported by pollama; import a GGUF adapter")
+        return convert_files(store, files, emit)
     if kind != "gguf":
         raise BadRequest("unknown type")
     if not files:

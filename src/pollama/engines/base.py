@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
+from pollama.runner.embed_protocol import EmbedResult
 from pollama.runner.types import Chunk, CompletionRequest, Done, LoadSpec, RunnerInfo
 
-__all__ = ["Chunk", "CompletionRequest", "Done", "LoadSpec", "Loader", "Runner", "RunnerInfo"]
+__all__ = ["Chunk", "CompletionRequest", "Done", "EmbedResult", "LoadSpec", "Loader", "Runner", "RunnerInfo"]
 
 
 class Runner(Protocol):
@@ -38,6 +39,15 @@ class Runner(Protocol):
         ...
 
     async def tokenize(self, text: str, add_special: bool = False) -> list[int]: ...
+
+    async def embed(self, inputs: list[str], truncate: bool = True) -> EmbedResult:
+        """The pooled, unnormalised vector of each input (one batch for all of them), fitted to the context.
+
+        Raises:
+            BadRequest: an input is longer than the context and ``truncate`` is off.
+            RunnerStopped: the runner died while serving it.
+        """
+        ...
 
     async def detokenize(self, tokens: list[int]) -> str: ...
 

@@ -22,6 +22,7 @@ from typing import Any
 from pollama.api.responses import Logprob
 from pollama.errors import BadRequest, Failed, PollamaError, PromptTooLong, RunnerLoadFailed, RunnerStopped
 from pollama.runner import protocol as p
+from pollama.runner.embed_protocol import EmbedMsg, EmbedResult, result_from_body
 from pollama.runner.types import Chunk, CompletionRequest, Done, FailureKind, LoadSpec, RunnerInfo
 
 log = logging.getLogger("pollama.runner")
@@ -242,7 +243,7 @@ class LlamaCppRunner:
             fut = self._calls.pop(rid, None)
             if fut is not None and not fut.done():
                 fut.set_exception(err)
-        elif op in ("tokens", "text"):
+        elif op in ("tokens", "text", "embeddings"):
             fut = self._calls.pop(rid, None)
             if fut is not None and not fut.done():
                 fut.set_result(msg[op])
@@ -301,6 +302,10 @@ class LlamaCppRunner:
     async def detokenize(self, tokens: list[int]) -> str:
         text: str = await self._call({"op": "detokenize", "tokens": list(tokens)})
         return text
+
+    async def embed(self, inputs: list[str], truncate: bool = True) -> EmbedResult:
+        msg: EmbedMsg = {"op": "embed", "id": 0, "inputs": list(inputs), "truncate": truncate}
+        return result_from_body(await self._call(dict(msg)))
 
     async def completion(self, req: CompletionRequest) -> AsyncGenerator[Chunk | Done, None]:
         """Stream a completion: Chunk items, then one Done. Raises the domain error the runner reports for a

@@ -1,6 +1,6 @@
 """The runner process's side of the connection: a reader thread that decodes frames, tokenizes completion
-prompts and answers tokenize/detokenize itself (so they never wait behind a decode step), and a locked writer
-shared with the engine thread."""
+prompts and embedding inputs and answers tokenize/detokenize itself (so they never wait behind a decode step),
+and a locked writer shared with the engine thread and the embedding engine's thread."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from pollama.runner import protocol as p
+from pollama.runner.embedding import Embedder
 from pollama.runner.engine import Engine, Request
 from pollama.runner.llama import Model
 
@@ -48,18 +49,19 @@ class Connection:
         return None if body is None else p.decode(body)
 
 
-def read_loop(conn: Connection, model: Model, engine: Engine) -> None:
-    """Runs on the reader thread until the server closes the connection, then stops the engine."""
+def read_loop(conn: Connection, model: Model, engine: Engine, embedder: Embedder) -> None:
+    """Runs on the reader thread until the server closes the connection, then stops the engines."""
     try:
         while (msg := conn.recv()) is not None:
-            handle(conn, model, engine, msg)
+            handle(conn, model, engine, msg, embedder)
     except (OSError, ValueError) as e:
         log.error("connection to server failed: %s", e)
     finally:
+        embedder.shutdown()
         engine.shutdown()
 
 
-def handle(conn: Connection, model: Model, engine: Engine, msg: dict[str, Any]) -> None:
+def handle(conn: Connection, model: Model, engine: Engine, msg: dict[str, Any], embedder: Embedder) -> None:
     op, req_id = msg["op"], int(msg.get("id", 0))
     try:
         if op == "completion":
@@ -78,8 +80,11 @@ def handle(conn: Connection, model: Model, engine: Engine, msg: dict[str, Any]) 
                     top_logprobs=int(msg.get("top_logprobs") or 0),
                 )
             )
+        elif op == "embed":
+            embedder.embed(req_id, [str(x) for x in msg["inputs"]], bool(msg["truncate"]))
         elif op == "cancel":
             engine.cancel(req_id)
+            embedder.cancel(req_id)
         elif op == "tokenize":
             tokens: p.TokensMsg = {
                 "op": "tokens",
@@ -101,8 +106,9 @@ def serve(sock: socket.socket, model: Model) -> None:
     """Announce readiness, then run the engine on this thread until the server disconnects."""
     conn = Connection(sock)
     engine = Engine(model, conn.send)
+    embedder = Embedder(model, conn.send)
     ready: p.ReadyMsg = {"op": "ready", "info": model.info().__dict__}
     conn.send([p.encode(ready)])
-    reader = threading.Thread(target=read_loop, args=(conn, model, engine), name="runner-reader", daemon=True)
+    reader = threading.Thread(target=read_loop, args=(conn, model, engine, embedder), name="runner-reader", daemon=True)
     reader.start()
     engine.run()

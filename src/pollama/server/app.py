@@ -14,13 +14,14 @@ from pollama.config import Settings
 from pollama.engines.base import Loader
 from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
-from pollama.server import routes_models, routes_registry
+from pollama.server import routes_embed, routes_models, routes_registry
 from pollama.server.cors import CORSMiddleware, OriginPolicy, allowed_origins
 from pollama.server.errors import http_error, native_error
 from pollama.server.hosts import AllowedHostsMiddleware
 from pollama.server.routes import routes
 from pollama.services import Services
 from pollama.store.builtin import ensure_builtin
+from pollama.store.builtin_minilm import ensure_builtin_minilm
 from pollama.store.store import Store
 
 log = logging.getLogger("pollama")
@@ -31,6 +32,7 @@ def build_services(settings: Settings, loader: Loader | None = None) -> Services
     store = Store(settings.models)
     store.startup(noprune=settings.noprune)
     ensure_builtin(store)
+    ensure_builtin_minilm(store)
     scheduler = Scheduler(
         max_loaded=settings.max_loaded_models,
         max_queue=settings.max_queue,
@@ -58,7 +60,7 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
         Middleware(AllowedHostsMiddleware, listen_host=settings.host),
     ]
     return Starlette(
-        routes=[*routes, *routes_models.routes, *routes_registry.routes],
+        routes=[*routes, *routes_models.routes, *routes_registry.routes, *routes_embed.routes],
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, PollamaError: native_error},
