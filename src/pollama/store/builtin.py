@@ -24,7 +24,7 @@ from types import ModuleType
 
 from pollama import gojson
 from pollama.store.blobs import DigestMismatchError, iter_file
-from pollama.store.gguf_info import human_number, read_gguf
+from pollama.store.gguf_info import GGUFInfo, human_number, read_gguf
 from pollama.store.htmltext import article_text
 from pollama.store.manifest import (
     MEDIA_TYPE_CONFIG,
@@ -141,7 +141,7 @@ def ensure_builtin(store: Store, builtins: tuple[Builtin, ...] = BUILTINS) -> No
             log.info("built-in model package for %s not installed; skipping it", builtin.name)
             continue
         store.root.mkdir(parents=True, exist_ok=True)
-        with _locked(store.root / _LOCK_NAME):
+        with locked(store.root / _LOCK_NAME):
             # Another process may have finished the import while we waited for the lock.
             if store.manifest_path(name).is_file():
                 continue
@@ -176,7 +176,11 @@ def build_manifest(store: Store, builtin: Builtin, source: Source) -> Manifest:
         p = store.blobs.write_bytes(gojson.encode(builtin.params))
         layers.append(Layer(MEDIA_TYPE_PARAMS, p.digest, p.size))
 
-    # What Ollama's create derives from the GGUF (createModel), with its constant architecture/os.
+    return Manifest.build(config_layer(store, info), layers)
+
+
+def config_layer(store: Store, info: GGUFInfo) -> Layer:
+    """The config blob Ollama's create derives from a GGUF (createModel), with its constant architecture/os."""
     config = ModelConfig(
         model_format="gguf",
         model_family=info.architecture,
@@ -187,7 +191,7 @@ def build_manifest(store: Store, builtin: Builtin, source: Source) -> Manifest:
         os="linux",
     )
     c = store.blobs.write_bytes(gojson.encode(config.to_json()))
-    return Manifest.build(Layer(MEDIA_TYPE_CONFIG, c.digest, c.size), layers)
+    return Layer(MEDIA_TYPE_CONFIG, c.digest, c.size)
 
 
 def package_license(package: ModuleType) -> str:
@@ -209,7 +213,8 @@ def _concat(paths: list[Path]) -> Iterator[bytes]:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` between processes (two servers importing a built-in at once)."""
     try:
         import fcntl
     except ImportError:  # not POSIX: atomic renames still keep concurrent imports correct, just duplicated

@@ -10,18 +10,15 @@ one ``stat``; two servers starting at once serialise on a lock file; blobs appea
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import logging
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-from pollama import gojson
 from pollama.convert import ConvertError, convert_model
-from pollama.store.gguf_info import human_number, read_gguf
-from pollama.store.manifest import MEDIA_TYPE_CONFIG, MEDIA_TYPE_MODEL, Layer, Manifest
-from pollama.store.model import ModelConfig
+from pollama.store.builtin import config_layer, locked
+from pollama.store.gguf_info import read_gguf
+from pollama.store.manifest import MEDIA_TYPE_MODEL, Layer, Manifest
 from pollama.store.names import Name
 from pollama.store.store import Store
 
@@ -54,7 +51,7 @@ def ensure_builtin_minilm(store: Store) -> None:
         log.info("built-in model package %s not installed; skipping %s", MINILM_PACKAGE, MINILM_MODEL)
         return
     store.root.mkdir(parents=True, exist_ok=True)
-    with _locked(store.root / _LOCK_NAME):
+    with locked(store.root / _LOCK_NAME):
         if store.manifest_path(MINILM_NAME).is_file():
             return
         log.info("converting built-in model %s from %s", MINILM_MODEL, folder)
@@ -73,29 +70,4 @@ def build_manifest(store: Store, folder: Path) -> Manifest:
         convert_model(folder, out)
         ref = store.blobs.import_file(out)
     info = read_gguf(store.blobs.path(ref.digest))
-    config = ModelConfig(
-        model_format="gguf",
-        model_family=info.architecture,
-        model_families=(info.architecture,),
-        model_type=human_number(info.parameter_count),
-        file_type=info.file_type_name,
-        architecture="amd64",
-        os="linux",
-    )
-    c = store.blobs.write_bytes(gojson.encode(config.to_json()))
-    return Manifest.build(Layer(MEDIA_TYPE_CONFIG, c.digest, c.size), [Layer(MEDIA_TYPE_MODEL, ref.digest, ref.size)])
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: atomic renames still keep concurrent builds correct, just duplicated
-        yield
-        return
-    with path.open("a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return Manifest.build(config_layer(store, info), [Layer(MEDIA_TYPE_MODEL, ref.digest, ref.size)])
