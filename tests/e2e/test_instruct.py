@@ -5,10 +5,11 @@ model whose only template is its GGUF's Jinja chat template."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import jsonschema
 import ollama
 import pytest
@@ -58,9 +59,19 @@ PEOPLE_SCHEMA: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[ollama.Client]:
-    c = ollama.Client(host=server.url, timeout=300)
-    yield c
+def server(start_server: Callable[..., Server]) -> Iterator[Server]:
+    """A server of this module's own (same store), so the instruct model it loads stays out of the shared
+    server's ``/api/ps``; the models the tests create are deleted at the end."""
+    own = start_server()
+    yield own
+    for name in ("qwen-thinks", "qwen-jinja"):
+        httpx.request("DELETE", f"{own.url}/api/delete", json={"model": name})
+    own.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server: Server) -> ollama.Client:
+    return ollama.Client(host=server.url, timeout=300)
 
 
 def test_readme_first_example_answers_and_ends_its_turn(client: ollama.Client) -> None:
