@@ -74,6 +74,9 @@ class GenerateRequest(InferenceRequest):
 class ChatRequest(InferenceRequest):
     messages: list[Message] | None = None
     tools: list[dict[str, Any]] | None = None
+    # Not in Ollama's native API: set by the /v1 layers, in OpenAI's form ("none", "auto", "required" or
+    # {"type": "function", "function": {"name": ...}}), and accepted natively as well.
+    tool_choice: Any = None
 
 
 class ShowRequest(WireModel):

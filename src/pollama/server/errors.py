@@ -1,12 +1,14 @@
 """The native API's rendering of domain errors: Ollama's status for each kind, and ``{"error": message}``.
 
 Also Ollama's plain-text answers for unknown paths and methods. The ``/v1`` layers render the same domain
-errors in their own shapes.
+errors in their own shapes: each registers a renderer for its path prefix (``register_error_shape``), and the
+one exception handler picks the renderer of the longest prefix that matches the request's path.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -41,9 +43,22 @@ def error_response(err: PollamaError) -> Response:
     return json_response(marshal({"error": err.message}), status_of(err))
 
 
+ErrorShape = Callable[[PollamaError], Response]
+_SHAPES: dict[str, ErrorShape] = {}
+
+
+def register_error_shape(prefix: str, render: ErrorShape) -> None:
+    """Render domain errors of requests under ``prefix`` (e.g. ``/v1/``) with ``render``."""
+    _SHAPES[prefix] = render
+
+
 async def native_error(request: Request, exc: Exception) -> Response:
-    """Starlette exception handler for ``PollamaError`` raised by a native route."""
+    """Starlette exception handler for ``PollamaError``: the native shape unless a ``/v1`` layer claimed the path."""
     assert isinstance(exc, PollamaError)
+    path = request.url.path
+    matches = [p for p in _SHAPES if path.startswith(p)]
+    if matches:
+        return _SHAPES[max(matches, key=len)](exc)
     return error_response(exc)
 
 
