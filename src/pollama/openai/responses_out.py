@@ -100,7 +100,7 @@ def usage_of(metrics: Metrics | None) -> dict[str, Any]:
     m = metrics or Metrics()
     return {
         "input_tokens": m.prompt_eval_count,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": m.eval_count,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": m.prompt_eval_count + m.eval_count,
