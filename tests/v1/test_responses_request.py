@@ -65,6 +65,7 @@ def test_function_call_and_output_become_an_assistant_call_and_a_named_tool_mess
         ]
     )
     user, assistant, tool1, tool2 = req.messages
+    assert (user.role, user.content) == ("user", "weather?")
     assert assistant.role == "assistant" and assistant.thinking == "I should call it"
     assert [(c.id, c.function.name, c.function.arguments) for c in assistant.tool_calls or []] == [
         ("call_1", "get_weather", {"city": "Paris"}),
