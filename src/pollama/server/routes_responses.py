@@ -7,6 +7,8 @@ those of the body itself, come out in OpenAI's shape.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -45,10 +47,9 @@ async def responses(request: Request) -> Response:
     echo = Echo(req)
     it = inference.chat(services(request), chat_req)
     if not req.stream:
-        try:
-            chunks = [chunk async for chunk in it]
-        finally:
-            await _aclose(it)
+        chunks = await _gather(request, it)
+        if chunks is None:
+            return Response(status_code=499)
         if not chunks:
             raise Failed("no response")
         return json_response(_json(to_response(echo, ChatResponse.combine(chunks))))
@@ -81,6 +82,32 @@ async def _events(conv: StreamConverter, first: ChatResponse, it: AsyncIterator[
         yield name, _json(data)
     finally:
         await _aclose(it)
+
+
+async def _gather(request: Request, it: AsyncIterator[ChatResponse]) -> list[ChatResponse] | None:
+    """Every chunk of a non-streamed answer, or None when the client went away first (which stops the
+    generation, as for the native routes)."""
+
+    async def gather() -> list[ChatResponse]:
+        return [chunk async for chunk in it]
+
+    async def disconnected() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    task, watcher = asyncio.ensure_future(gather()), asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if task.cancelled():
+        await _aclose(it)
+        return None
+    return task.result()
 
 
 async def _aclose(it: AsyncIterator[ChatResponse]) -> None:
