@@ -153,3 +153,16 @@ def test_bad_bodies() -> None:
     for body, message in ((b"", "missing request body"), (b"{x", "invalid JSON"), (b"[]", "must be a JSON object")):
         with pytest.raises(BadRequest, match=message):
             parse_request(body)
+
+
+def test_assistant_text_replayed_between_a_call_and_its_output_stays_in_the_call_turn() -> None:
+    req = translate(
+        input=[
+            {"role": "user", "content": "weather?"},
+            {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+            {"role": "assistant", "content": "Checking."},
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
+        ]
+    )
+    assert [m.role for m in req.messages] == ["user", "assistant", "tool"]
+    assert req.messages[1].content == "Checking." and req.messages[1].tool_calls

@@ -129,6 +129,12 @@ def input_messages(items: list[dict[str, Any]]) -> list[Message]:
             msg = _message(item, i)
             if msg.role == "assistant" and pending_thinking:
                 msg.thinking, pending_thinking = pending_thinking, ""
+            if _answers_last_call(msg, messages, items[i + 1 : i + 2]):
+                # Replayed between a call and its output: kept in the call's turn, so the result follows its call.
+                turn = messages[-1]
+                turn.content = "\n".join(t for t in (turn.content, msg.content) if t)
+                turn.thinking = msg.thinking or turn.thinking
+                continue
             messages.append(msg)
         elif kind == "function_call":
             call = _function_call(item, i)
@@ -154,6 +160,14 @@ def input_messages(items: list[dict[str, Any]]) -> list[Message]:
     if pending_thinking:
         messages.append(Message(role="assistant", content="", thinking=pending_thinking))
     return messages
+
+
+def _answers_last_call(msg: Message, messages: list[Message], following: list[dict[str, Any]]) -> bool:
+    """An assistant message followed by the output of a call the previous assistant turn made."""
+    if msg.role != "assistant" or not messages or not following or following[0].get("type") != "function_call_output":
+        return False
+    last = messages[-1]
+    return last.role == "assistant" and any(c.id == following[0].get("call_id") for c in last.tool_calls or [])
 
 
 def _str(item: dict[str, Any], key: str, i: int) -> str:
