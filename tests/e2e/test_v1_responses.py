@@ -110,8 +110,11 @@ def test_function_call_with_tool_choice(client: openai.OpenAI) -> None:
     assert r.tool_choice is not None and r.tools[0].name == "get_weather"
 
 
-def test_function_call_streamed(client: openai.OpenAI) -> None:
-    events = list(client.responses.create(**_weather_call(tool_choice="required", stream=True)))
+def test_function_call_streamed_through_the_sdks_stream_helper(client: openai.OpenAI) -> None:
+    # responses.stream() rebuilds the response from the events and checks their identities and order.
+    with client.responses.stream(**_weather_call(tool_choice="required")) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
     kinds = [e.type for e in events]
     assert "response.output_text.delta" not in kinds
     assert kinds[2:6] == [
@@ -122,9 +125,8 @@ def test_function_call_streamed(client: openai.OpenAI) -> None:
     ]
     done = next(e for e in events if e.type == "response.function_call_arguments.done")
     assert json.loads(done.arguments) == {"city": "Paris"}
-    final = events[-1]
-    assert final.type == "response.completed"
-    assert [(i.type, getattr(i, "name", None)) for i in final.response.output] == [("function_call", "get_weather")]
+    assert kinds[-1] == "response.completed"
+    assert [(i.type, getattr(i, "name", None)) for i in final.output] == [("function_call", "get_weather")]
 
 
 def test_function_call_output_round_trip(client: openai.OpenAI) -> None:

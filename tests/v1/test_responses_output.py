@@ -145,3 +145,11 @@ def test_failure_mid_stream_is_a_failed_response() -> None:
     check_event(name, data)
     assert name == "response.failed" and data["sequence_number"] == len(events)
     assert data["response"]["error"]["message"] == "model runner has unexpectedly stopped"
+
+
+def test_stream_cut_by_max_output_tokens_ends_incomplete() -> None:
+    events = run(StreamConverter(echo(max_output_tokens=2)), [chunk("a b"), done("length")])
+    final = events[-1]
+    assert final["type"] == "response.incomplete" and final["response"]["status"] == "incomplete"
+    assert final["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert final["response"]["output"][0]["content"][0]["text"] == "a b"
