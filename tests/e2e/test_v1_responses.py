@@ -36,10 +36,20 @@ CITY_SCHEMA: dict[str, Any] = {
 }
 
 
+THINKER = "qwen-thinks-v1"
+# The instruct model behind a template that opens a thinking block, as in test_instruct.py.
+THINKING_TEMPLATE = (
+    "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}"
+    "{{- if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}<|im_end|>\n{{ end }}"
+    "<|im_start|>assistant\n{{ if .Think }}<think>\n{{ end }}"
+)
+
+
 @pytest.fixture(scope="module")
 def server(start_server: Callable[..., Server]) -> Iterator[Server]:
     own = start_server()
     yield own
+    httpx.request("DELETE", f"{own.url}/api/delete", json={"model": THINKER})
     own.stop()
 
 
@@ -165,6 +175,34 @@ def test_json_schema_answer_validates(client: openai.OpenAI) -> None:
     jsonschema.validate(answer, CITY_SCHEMA)
     assert answer["city"] == "Tokyo"
     assert r.text is not None and r.text.format is not None and r.text.format.type == "json_schema"
+
+
+def test_reasoning_streams_as_summary_events(client: openai.OpenAI, server: Server) -> None:
+    created = httpx.post(
+        f"{server.url}/api/create", json={"model": THINKER, "from": QWEN, "template": THINKING_TEMPLATE}
+    )
+    assert created.status_code == 200, created.text
+    with client.responses.stream(
+        model=THINKER, input="What is 2 + 3?", reasoning={"effort": "low"}, temperature=0, max_output_tokens=24
+    ) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    kinds = [e.type for e in events]
+    assert kinds[2:5] == [
+        "response.output_item.added",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_text.delta",
+    ]
+    thought = "".join(e.delta for e in events if e.type == "response.reasoning_summary_text.delta")
+    reasoning = final.output[0]
+    assert reasoning.type == "reasoning" and reasoning.summary[0].text == thought != ""
+    assert "<think>" not in thought and "</think>" not in thought and "</think>" not in final.output_text
+
+
+def test_reasoning_on_a_model_that_does_not_think_is_a_400(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.responses.create(model=QWEN, input="hi", reasoning={"effort": "high"})
+    assert "does not support thinking" in str(info.value)
 
 
 def test_unknown_model_is_a_404_in_openai_shape(client: openai.OpenAI, server: Server) -> None:
