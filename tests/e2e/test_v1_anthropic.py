@@ -75,6 +75,7 @@ def test_stream_helper_gives_the_same_answer(client: anthropic.Anthropic) -> Non
     assert "".join(texts) == final.content[0].text == whole.content[0].text  # type: ignore[union-attr]
     assert final.stop_reason == whole.stop_reason
     assert final.usage.output_tokens == whole.usage.output_tokens
+    assert final.usage.input_tokens == whole.usage.input_tokens  # the count, not message_start's estimate
 
 
 def test_raw_stream_events_in_anthropic_order(client: anthropic.Anthropic) -> None:
