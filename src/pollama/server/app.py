@@ -14,7 +14,7 @@ from pollama.config import Settings
 from pollama.engines.base import Loader
 from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
-from pollama.server import routes_embed, routes_models, routes_registry
+from pollama.server import routes_embed, routes_models, routes_openai, routes_registry
 from pollama.server.cors import CORSMiddleware, OriginPolicy, allowed_origins
 from pollama.server.errors import http_error, native_error
 from pollama.server.hosts import AllowedHostsMiddleware
@@ -60,7 +60,7 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
         Middleware(AllowedHostsMiddleware, listen_host=settings.host),
     ]
     return Starlette(
-        routes=[*routes, *routes_models.routes, *routes_registry.routes, *routes_embed.routes],
+        routes=[*routes, *routes_models.routes, *routes_registry.routes, *routes_embed.routes, *routes_openai.routes],
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, PollamaError: native_error},

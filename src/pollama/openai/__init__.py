@@ -1,0 +1,2 @@
+"""OpenAI's API on pollama: translation between OpenAI's request and response bodies and the native typed ones
+(``chat``, ``completions``, ``embeddings``, ``models``), and OpenAI's error shape (``errors``)."""
