@@ -9,7 +9,8 @@ parser that splits the text into content, thinking and tool calls, and whether l
   tool's parameter schema, so every parsed call names a tool and its arguments validate.
 - ``tool_choice`` (OpenAI's form, set by the ``/v1`` layers): "none" renders and parses no tools; "required" or
   a named function applies the call grammar eagerly (from the first token, or right after the thinking block),
-  built from only the named tool when one is named, so the model cannot answer without calling it.
+  built from only the named tool when one is named, so the model cannot answer without calling it. A named
+  function, or ``parallel_tool_calls: false``, allows exactly one call.
 - Right after a tool result, small models echo the call they just made as a bare object before answering; there
   only the template's tag starts a call (Ollama's behaviour), so the answer is not taken for a new call.
 """
@@ -67,19 +68,20 @@ class ToolChoice:
 
     mode: str = "auto"
     name: str | None = None
+    parallel: bool = True
 
     @classmethod
-    def parse(cls, raw: Any, tools: Sequence[Mapping[str, Any]] | None) -> ToolChoice:
+    def parse(cls, raw: Any, tools: Sequence[Mapping[str, Any]] | None, *, parallel: bool = True) -> ToolChoice:
         """Raises BadRequest for a value OpenAI does not define, and for a choice the tools cannot meet."""
         if raw is None:
-            return cls()
+            return cls(parallel=parallel)
         if raw in ("none", "auto", "required"):
-            choice = cls(raw)
+            choice = cls(raw, parallel=parallel)
         elif isinstance(raw, Mapping) and isinstance(raw.get("function"), Mapping):
             name = raw["function"].get("name")
             if not isinstance(name, str) or not name:
                 raise BadRequest("invalid tool_choice: the function has no name")
-            choice = cls("required", name)
+            choice = cls("required", name, parallel=False)
         else:
             raise BadRequest(f"invalid tool_choice: {raw!r} (must be none, auto, required or a named function)")
         if choice.mode == "required" and not tools:
@@ -138,14 +140,15 @@ def plan(
         else:
             grammar = schema
     elif tools and tag is not None and choice.mode == "required":
-        calls = tool_call_grammar(choice.callable(tools), tag=tag, bare=not after_tool_result).gbnf
+        single = not choice.parallel
+        calls = tool_call_grammar(choice.callable(tools), tag=tag, bare=not after_tool_result, single=single).gbnf
         if tags is not None:
             lazy = lazy_format_grammar(calls, after=tags[1])
             grammar, triggers = lazy.gbnf, lazy.triggers
         else:
             grammar = calls
     elif tools and tag is not None:
-        lazy = tool_call_grammar(tools, tag=tag, bare=not after_tool_result)
+        lazy = tool_call_grammar(tools, tag=tag, bare=not after_tool_result, single=not choice.parallel)
         grammar, triggers = lazy.gbnf, lazy.triggers
     return OutputPlan(
         grammar=grammar,

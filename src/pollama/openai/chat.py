@@ -198,6 +198,7 @@ def decode_chat(body: dict[str, Any]) -> ChatCall:
         think=think_of(body),
         tools=tools_of(body),
         tool_choice=body.get("tool_choice"),
+        parallel_tool_calls=opt_bool(body, "parallel_tool_calls"),
         logprobs=logprobs,
         top_logprobs=top,
     )
