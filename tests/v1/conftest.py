@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "server"))
 
-from app_harness import Served, install_models, serve  # noqa: E402
+from app_harness import Served, install_models, serve
 
 
 @pytest.fixture(scope="session")
