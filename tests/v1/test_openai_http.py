@@ -4,6 +4,7 @@ errors in OpenAI's shape, mid-stream errors)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -221,3 +222,42 @@ async def test_models_list_and_get(srv: Served) -> None:
     assert all(m["object"] == "model" and m["owned_by"] == "library" and m["created"] > 0 for m in listed["data"])
     one = (await srv.http.get("/v1/models/tiny")).json()
     assert one["id"] == "tiny" and one["owned_by"] == "library"
+
+
+async def test_a_client_that_goes_away_cancels_the_choices(srv: Served) -> None:
+    # The runner holds every completion until a gate that never opens: only the disconnect can end the request.
+    srv.engine.completion_gate = asyncio.Event()
+    body = json.dumps(ask(n=2)).encode()
+    received: list[dict[str, Any]] = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if received:
+            return received.pop()
+        await srv.engine.wait_for_requests(2)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/chat/completions",
+        "raw_path": b"/v1/chat/completions",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1:11434"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 11434),
+        "state": {},
+        "app": srv.app,
+    }
+    await asyncio.wait_for(srv.app(scope, receive, send), timeout=60)
+    assert sent[0]["status"] == 499
+    assert len(srv.engine.requests) == 2
+    # Both runs let go of the runner: a new request is served at once.
+    srv.engine.completion_gate.set()
+    assert (await srv.http.post("/v1/chat/completions", json=ask())).status_code == 200

@@ -117,11 +117,37 @@ async def merged(its: Sequence[AsyncIterator[T]]) -> AsyncIterator[tuple[int, T]
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _collect(runs: list[AsyncIterator[T]], combine: Callable[[Sequence[T]], T]) -> list[T]:
-    parts: list[list[T]] = [[] for _ in runs]
-    async for index, item in merged(runs):
-        parts[index].append(item)
-    return [combine(p) for p in parts]
+async def _collect(
+    request: Request, its: list[AsyncIterator[T]], combine: Callable[[Sequence[T]], T]
+) -> list[T] | None:
+    """Every run's items combined into one answer each; None when the client went away, which cancels the runs
+    at once (while they wait for the runner too)."""
+
+    async def gather() -> list[T]:
+        runs = await started(its)
+        parts: list[list[T]] = [[] for _ in runs]
+        async for index, item in merged(runs):
+            parts[index].append(item)
+        return [combine(p) for p in parts]
+
+    task = asyncio.ensure_future(gather())
+    watcher = asyncio.ensure_future(_until_disconnect(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            for it in its:
+                await _aclose(it)
+    return task.result() if task.done() and not task.cancelled() else None
+
+
+async def _until_disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def _error_frame(err: Exception) -> str:
@@ -137,11 +163,14 @@ async def chat_completions(request: Request) -> Response:
     svc = services(request)
     model = call.request.model or ""
     requests = [oai_chat.seeded(call.request, i) for i in range(call.n)] if call.n > 1 else [call.request]
-    runs = await started([inference.chat(svc, r) for r in requests])
+    its = [inference.chat(svc, r) for r in requests]
     cid, created = _id("chatcmpl"), int(time.time())
     if not call.stream:
-        answers = await _collect(runs, ChatResponse.combine)
+        answers = await _collect(request, its, ChatResponse.combine)
+        if answers is None:
+            return Response(status_code=499)
         return json_response(marshal(oai_chat.completion_json(cid, created, model, answers, call)))
+    runs = await started(its)
     writer = oai_chat.ChunkWriter(cid, created, model, call)
 
     async def events() -> AsyncIterator[Event]:
@@ -163,11 +192,14 @@ async def completions(request: Request) -> Response:
     call = oai_completions.decode_completion(decode_object(await request.body()))
     svc = services(request)
     model = call.requests[0].model or ""
-    runs = await started([inference.generate(svc, r) for r in call.requests])
+    its = [inference.generate(svc, r) for r in call.requests]
     cid, created = _id("cmpl"), int(time.time())
     if not call.stream:
-        answers = await _collect(runs, GenerateResponse.combine)
+        answers = await _collect(request, its, GenerateResponse.combine)
+        if answers is None:
+            return Response(status_code=499)
         return json_response(marshal(oai_completions.completion_json(cid, created, model, answers, call)))
+    runs = await started(its)
     writer = oai_completions.CompletionChunks(cid, created, model, call)
 
     async def events() -> AsyncIterator[Event]:
