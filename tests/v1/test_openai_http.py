@@ -116,6 +116,10 @@ async def test_required_and_named_tool_choice_apply_the_grammar_from_the_start(s
     req = srv.engine.requests[-1]
     assert req.grammar is not None and req.grammar_triggers == ()
     assert "get_weather" in req.grammar and "get_time" in req.grammar
+    assert req.grammar.splitlines()[0] == 'root ::= "<tool_call>" space call space "</tool_call>" | call'
+    body = ask(TOOLIE, tools=[WEATHER, TIME], tool_choice="required", parallel_tool_calls=True)
+    await srv.http.post("/v1/chat/completions", json=body)
+    assert ")*" in (srv.engine.requests[-1].grammar or "").splitlines()[0]
     named = {"type": "function", "function": {"name": "get_weather"}}
     await srv.http.post("/v1/chat/completions", json=ask(TOOLIE, tools=[WEATHER, TIME], tool_choice=named))
     req = srv.engine.requests[-1]

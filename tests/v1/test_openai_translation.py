@@ -156,6 +156,17 @@ def test_tool_choice_is_checked_against_the_tools() -> None:
     assert (named.mode, named.name, named.parallel) == ("required", "get_time", False)
     assert named.callable([WEATHER, TIME]) == [TIME]
     assert ToolChoice.parse("none", [WEATHER]).offered([WEATHER]) is None
+    # A forced choice makes one call unless parallel calls are asked for explicitly; auto allows several.
+    assert [ToolChoice.parse("required", [WEATHER], parallel=p).parallel for p in (None, True, False)] == [
+        False,
+        True,
+        False,
+    ]
+    assert [ToolChoice.parse("auto", [WEATHER], parallel=p).parallel for p in (None, True, False)] == [
+        True,
+        True,
+        False,
+    ]
     with pytest.raises(BadRequest, match="not among the tools"):
         ToolChoice.parse({"type": "function", "function": {"name": "launch"}}, [WEATHER])
     with pytest.raises(BadRequest, match="requires tools"):

@@ -40,7 +40,7 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
         model.check("tools")
     think = check_think(model, think, requested)
     opts = model.options(svc.settings.context_length, req.options)
-    choice = output.ToolChoice.parse(req.tool_choice, req.tools, parallel=req.parallel_tool_calls is not False)
+    choice = output.ToolChoice.parse(req.tool_choice, req.tools, parallel=req.parallel_tool_calls)
     offered = choice.offered(req.tools)
     tools = [Tool.from_json(dict(t)) for t in offered] if offered is not None else None
     after_tool = bool(messages) and messages[-1].role == "tool"

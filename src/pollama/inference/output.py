@@ -9,8 +9,9 @@ parser that splits the text into content, thinking and tool calls, and whether l
   tool's parameter schema, so every parsed call names a tool and its arguments validate.
 - ``tool_choice`` (OpenAI's form, set by the ``/v1`` layers): "none" renders and parses no tools; "required" or
   a named function applies the call grammar eagerly (from the first token, or right after the thinking block),
-  built from only the named tool when one is named, so the model cannot answer without calling it. A named
-  function, or ``parallel_tool_calls: false``, allows exactly one call.
+  built from only the named tool when one is named, so the model cannot answer without calling it. A forced
+  choice allows exactly one call unless ``parallel_tool_calls`` is explicitly true (a small model forced into a
+  call otherwise repeats calls until its token limit); ``parallel_tool_calls: false`` allows one call always.
 - Right after a tool result, small models echo the call they just made as a bare object before answering; there
   only the template's tag starts a call (Ollama's behaviour), so the answer is not taken for a new call.
 """
@@ -71,12 +72,15 @@ class ToolChoice:
     parallel: bool = True
 
     @classmethod
-    def parse(cls, raw: Any, tools: Sequence[Mapping[str, Any]] | None, *, parallel: bool = True) -> ToolChoice:
-        """Raises BadRequest for a value OpenAI does not define, and for a choice the tools cannot meet."""
+    def parse(cls, raw: Any, tools: Sequence[Mapping[str, Any]] | None, *, parallel: bool | None = None) -> ToolChoice:
+        """``raw`` with ``parallel_tool_calls`` (None when the request leaves it out). Raises BadRequest for a
+        value OpenAI does not define, and for a choice the tools cannot meet."""
         if raw is None:
-            return cls(parallel=parallel)
-        if raw in ("none", "auto", "required"):
-            choice = cls(raw, parallel=parallel)
+            return cls(parallel=parallel is not False)
+        if raw in ("none", "auto"):
+            choice = cls(raw, parallel=parallel is not False)
+        elif raw == "required":
+            choice = cls(raw, parallel=parallel is True)
         elif isinstance(raw, Mapping) and isinstance(raw.get("function"), Mapping):
             name = raw["function"].get("name")
             if not isinstance(name, str) or not name:
