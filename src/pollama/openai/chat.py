@@ -21,6 +21,7 @@ from pollama.api.types import ChatRequest, Message, ToolCall, ToolCallFunction
 from pollama.errors import BadRequest
 from pollama.openai.fields import (
     choices_count,
+    include_usage,
     model_name,
     opt_bool,
     opt_dict,
@@ -206,7 +207,7 @@ def decode_chat(body: dict[str, Any]) -> ChatCall:
         request=req,
         n=choices_count(body),
         stream=bool(opt_bool(body, "stream")),
-        include_usage=bool((opt_dict(body, "stream_options") or {}).get("include_usage")),
+        include_usage=include_usage(body),
         parallel_tool_calls=opt_bool(body, "parallel_tool_calls") is not False,
     )
 
