@@ -176,7 +176,11 @@ async def test_errors_come_in_openais_shape(srv: Served) -> None:
     r = await srv.http.post("/v1/chat/completions", json=ask("missing"))
     assert_openai_error(r, 404, "not_found_error", "model 'missing' not found")
     r = await srv.http.post("/v1/chat/completions", content=b'{"model": ')
-    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+    assert_openai_error(r, 400, "invalid_request_error", "unexpected EOF")
+    r = await srv.http.post("/v1/embeddings", content=b"[]")
+    assert_openai_error(
+        r, 400, "invalid_request_error", "json: cannot unmarshal array into Go value of type api.EmbedRequest"
+    )
     r = await srv.http.post("/v1/chat/completions", json={"model": TINY, "messages": []})
     assert_openai_error(r, 400, "invalid_request_error", "[] is too short - 'messages'")
     r = await srv.http.post("/v1/chat/completions", json=ask(tools=[WEATHER]))

@@ -3,12 +3,13 @@ decoding of request bodies whose failures must come out in that shape too."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from pollama.errors import BadRequest, PollamaError
+from pollama.api.jsonio import decode
+from pollama.errors import PollamaError
 from pollama.gojson import marshal
 from pollama.server.errors import json_response, status_of
 
@@ -22,12 +23,11 @@ def openai_error(err: PollamaError) -> Response:
     return json_response(marshal(body), status)
 
 
-def decode_object(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object, or BadRequest."""
-    try:
-        value = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise BadRequest(f"invalid request body: {err}") from None
-    if not isinstance(value, dict):
-        raise BadRequest("invalid request body: expected a JSON object")
-    return value
+class _AnyObject(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+def decode_object(body: bytes, go_name: str) -> dict[str, Any]:
+    """The request body as a JSON object, or BadRequest with Go's words for it, as Ollama answers (``go_name``
+    is the request type Ollama decodes into)."""
+    return dict(decode(body, _AnyObject, go_name).model_extra or {})

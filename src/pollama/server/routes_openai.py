@@ -159,7 +159,7 @@ def _error_frame(err: Exception) -> str:
 
 
 async def chat_completions(request: Request) -> Response:
-    call = oai_chat.decode_chat(decode_object(await request.body()))
+    call = oai_chat.decode_chat(decode_object(await request.body(), "ChatCompletionRequest"))
     svc = services(request)
     model = call.request.model or ""
     requests = [oai_chat.seeded(call.request, i) for i in range(call.n)] if call.n > 1 else [call.request]
@@ -189,7 +189,7 @@ async def chat_completions(request: Request) -> Response:
 
 
 async def completions(request: Request) -> Response:
-    call = oai_completions.decode_completion(decode_object(await request.body()))
+    call = oai_completions.decode_completion(decode_object(await request.body(), "CompletionRequest"))
     svc = services(request)
     model = call.requests[0].model or ""
     its = [inference.generate(svc, r) for r in call.requests]
@@ -218,7 +218,7 @@ async def completions(request: Request) -> Response:
 
 
 async def embeddings(request: Request) -> Response:
-    req, encoding = oai_embeddings.decode_embeddings(decode_object(await request.body()))
+    req, encoding = oai_embeddings.decode_embeddings(decode_object(await request.body(), "EmbedRequest"))
     resp = await embed_use_case(services(request), req)
     return json_response(marshal(oai_embeddings.embeddings_json(resp, encoding)))
 
