@@ -77,6 +77,9 @@ class ChatRequest(InferenceRequest):
     # Not in Ollama's native API: set by the /v1 layers, in OpenAI's form ("none", "auto", "required" or
     # {"type": "function", "function": {"name": ...}}), and accepted natively as well.
     tool_choice: Any = None
+    # Likewise from the /v1 layers: false allows at most one tool call (the grammar stops after it); a forced
+    # tool_choice allows several only when this is true.
+    parallel_tool_calls: StrictBool | None = None
 
 
 class ShowRequest(WireModel):

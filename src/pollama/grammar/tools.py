@@ -150,7 +150,9 @@ def _call_rule(rules: Rules, tools: list[_Tool]) -> str:
     return rules.add("call", " | ".join(alts))
 
 
-def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str, bare: bool = True) -> LazyGrammar:
+def tool_call_grammar(
+    tools: Sequence[Mapping[str, Any]], *, tag: str, bare: bool = True, single: bool = False
+) -> LazyGrammar:
     """The lazy grammar of one or more calls of ``tools`` (the request's raw tool dicts), in the form the
     model's tool-call ``tag`` implies:
 
@@ -163,7 +165,9 @@ def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str, bare: boo
       the start of the output.
 
     With ``bare`` false the bare forms of the tagged kinds (a list or object at the start) are left out: only the
-    tag starts a call. A tool whose parameters schema the compiler refuses takes any JSON object as arguments."""
+    tag starts a call. With ``single`` exactly one call is allowed (OpenAI's named ``tool_choice``, or
+    ``parallel_tool_calls: false``). A tool whose parameters schema the compiler refuses takes any JSON object as
+    arguments."""
     known = _tools(tools)
     if not known:
         raise ValueError("no tool has a function name")
@@ -172,26 +176,35 @@ def tool_call_grammar(tools: Sequence[Mapping[str, Any]], *, tag: str, bare: boo
     sp = rules.add("space", SPACE)
     call = _call_rule(rules, known)
     prefixes = _call_prefixes(known)
-    bare_calls = f'{call} ({sp} ";"? {sp} {call})* {sp}'
+
+    # A single call ends the output, with no whitespace after it either, so that only end-of-generation can
+    # follow (a small model forced into a call otherwise pads with whitespace up to the limit).
+    tail = "" if single else f" {sp}"
+
+    def repeated(item: str, sep: str) -> str:
+        return item if single else f"{item} ({sep} {item})*"
+
+    bare_calls = repeated(call, f'{sp} ";"? {sp}') + tail
     bare_trigger = rf"^\s*({prefixes})$"
     if tag == "{":
         rules.define(root, bare_calls)
         return LazyGrammar(rules.render(), (bare_trigger,))
     if tag == "[TOOL_CALLS]":
-        lst = f'"[" {sp} {call} ({sp} "," {sp} {call})* {sp} "]"'
+        comma = f'{sp} "," {sp}'
+        lst = f'"[" {sp} {repeated(call, comma)} {sp} "]"'
         tagged = f"({_regex_escape(tag)}{SPACE_REGEX}(?:\\[{SPACE_REGEX}{prefixes}?)?)$"
         if not bare:
-            rules.define(root, f"{literal(tag)} {sp} {lst} {sp}")
+            rules.define(root, f"{literal(tag)} {sp} {lst}{tail}")
             return LazyGrammar(rules.render(), (tagged,))
-        rules.define(root, f"{literal(tag)} {sp} {lst} {sp} | {lst} {sp} | {bare_calls}")
+        rules.define(root, f"{literal(tag)} {sp} {lst}{tail} | {lst}{tail} | {bare_calls}")
         return LazyGrammar(rules.render(), (tagged, rf"^\s*(\[{SPACE_REGEX}{prefixes})$", bare_trigger))
     closing = "</" + tag[1:] if re.fullmatch(r"<[A-Za-z_][\w.-]*>", tag) else ""
     block = f"{literal(tag)} {sp} {call} {sp}" + (f" {literal(closing)}" if closing else "")
     tagged = f"({_regex_escape(tag)}(?:{SPACE_REGEX}{prefixes}?)?)$"
     if not bare:
-        rules.define(root, f"{block} ({sp} {block})* {sp}")
+        rules.define(root, repeated(block, sp) + tail)
         return LazyGrammar(rules.render(), (tagged,))
-    rules.define(root, f"{block} ({sp} {block})* {sp} | {bare_calls}")
+    rules.define(root, f"{repeated(block, sp)}{tail} | {bare_calls}")
     return LazyGrammar(rules.render(), (tagged, bare_trigger))
 
 

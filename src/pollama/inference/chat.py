@@ -40,9 +40,11 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
         model.check("tools")
     think = check_think(model, think, requested)
     opts = model.options(svc.settings.context_length, req.options)
-    tools = [Tool.from_json(t) for t in req.tools] if req.tools is not None else None
+    choice = output.ToolChoice.parse(req.tool_choice, req.tools, parallel=req.parallel_tool_calls)
+    offered = choice.offered(req.tools)
+    tools = [Tool.from_json(dict(t)) for t in offered] if offered is not None else None
     after_tool = bool(messages) and messages[-1].role == "tool"
-    plan = output.plan(model, req, think, req.tools, after_tool_result=after_tool)
+    plan = output.plan(model, req, think, req.tools, after_tool_result=after_tool, tool_choice=choice)
 
     async with session(svc, model, opts, keep_alive, start) as s:
         if not messages:

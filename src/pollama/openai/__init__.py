@@ -1,2 +1,3 @@
-"""The OpenAI-compatible layers: wire models of OpenAI's APIs and pure translations to and from the native
-requests and responses; the routes live in ``pollama.server``."""
+"""OpenAI's API on pollama: translation between OpenAI's request and response bodies and the native typed ones
+(``chat``, ``completions``, ``embeddings``, ``models``, ``responses`` and ``responses_out``), and OpenAI's error
+shape (``errors``). The routes live in ``pollama.server``."""

@@ -14,7 +14,14 @@ from pollama.config import Settings
 from pollama.engines.base import Loader
 from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
-from pollama.server import routes_anthropic, routes_embed, routes_models, routes_registry, routes_responses
+from pollama.server import (
+    routes_anthropic,
+    routes_embed,
+    routes_models,
+    routes_openai,
+    routes_registry,
+    routes_responses,
+)
 from pollama.server.cors import CORSMiddleware, OriginPolicy, allowed_origins
 from pollama.server.errors import http_error, native_error
 from pollama.server.hosts import AllowedHostsMiddleware
@@ -65,6 +72,7 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
             *routes_models.routes,
             *routes_registry.routes,
             *routes_embed.routes,
+            *routes_openai.routes,
             *routes_responses.routes,
             *routes_anthropic.routes,
         ],
