@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import jsonschema
 import numpy as np
 import openai
@@ -227,3 +228,20 @@ def test_errors_in_openai_shape(client: openai.OpenAI) -> None:
     assert "encoding_format" in encoding.value.message
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("no-such-model")
+
+
+def test_logit_bias_bans_the_greedy_first_token(client: openai.OpenAI, server: Server) -> None:
+    prompt = "Name a color."
+    # The model's own token ids: the native answer's context is the prompt's tokens, then the answer's.
+    native = httpx.post(
+        f"{server.url}/api/generate",
+        json={"model": QWEN, "prompt": prompt, "stream": False, "options": {"temperature": 0, "num_predict": 4}},
+        timeout=300,
+    ).json()
+    first = native["context"][native["prompt_eval_count"]]
+    plain = client.completions.create(model=QWEN, prompt=prompt, temperature=0, max_tokens=4)
+    banned = client.completions.create(
+        model=QWEN, prompt=prompt, temperature=0, max_tokens=4, logit_bias={str(first): -100}
+    )
+    assert plain.choices[0].text == native["response"]
+    assert banned.choices[0].text != plain.choices[0].text

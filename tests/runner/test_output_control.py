@@ -1,15 +1,17 @@
-"""Output control inside a real runner: grammars checked token by token (eager and lazy) and log probabilities
-of every sampled token."""
+"""Output control inside a real runner: grammars checked token by token (eager and lazy), log probabilities
+of every sampled token, and logit biases."""
 
 from __future__ import annotations
 
 import math
 import re
 
+import pytest
 from runner_helpers import Loop, chat
 
 from pollama.api.responses import Logprob
 from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.errors import BadRequest
 from pollama.runner import Chunk, CompletionRequest, Done, SamplingOptions
 
 GREEDY = SamplingOptions(temperature=0)
@@ -93,3 +95,24 @@ def test_logprobs_without_alternatives_and_none_unless_asked(aio: Loop, runner: 
     assert len(logprobs) == done.eval_count and all(lp.top_logprobs == () for lp in logprobs)
     plain, none, _ = aio.run(collect_logprobs(runner, CompletionRequest(**base)))  # type: ignore[arg-type]
     assert none == [] and plain == text
+
+
+def test_logit_bias_bans_and_favours_tokens(aio: Loop, runner: LlamaCppRunner) -> None:
+    prompt = chat("Name three colors.")
+    plain, _, done = aio.run(collect_logprobs(runner, CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=6)))
+    first = done.context[done.prompt_eval_count]
+    banned = CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=6, logit_bias=((first, float("-inf")),))
+    _, _, done_banned = aio.run(collect_logprobs(runner, banned))
+    assert first not in done_banned.context[done_banned.prompt_eval_count :]
+    # A large positive bias makes an unlikely token the greedy choice.
+    favoured_id = aio.run(runner.tokenize(" zebra"))[0]
+    favoured = CompletionRequest(prompt=prompt, sampling=GREEDY, num_predict=1, logit_bias=((favoured_id, 100.0),))
+    _, _, done_favoured = aio.run(collect_logprobs(runner, favoured))
+    assert done_favoured.context[done_favoured.prompt_eval_count :] == [favoured_id]
+    assert plain
+
+
+def test_logit_bias_outside_the_vocabulary_is_a_bad_request(aio: Loop, runner: LlamaCppRunner) -> None:
+    req = CompletionRequest(prompt="hi", sampling=GREEDY, num_predict=2, logit_bias=((10**9, 1.0),))
+    with pytest.raises(BadRequest, match="outside the vocabulary"):
+        aio.run(collect_logprobs(runner, req))

@@ -269,3 +269,25 @@ async def test_a_client_that_goes_away_cancels_the_choices(srv: Served) -> None:
     # Both runs let go of the runner: a new request is served at once.
     srv.engine.completion_gate.set()
     assert (await srv.http.post("/v1/chat/completions", json=ask())).status_code == 200
+
+
+async def test_logit_bias_reaches_the_runner_as_token_pairs(srv: Served) -> None:
+    await srv.http.post("/v1/chat/completions", json=ask(logit_bias={"42": -100, "7": 2.5}))
+    assert srv.engine.requests[-1].logit_bias == ((42, float("-inf")), (7, 2.5))
+    await srv.http.post("/v1/completions", json={"model": TINY, "prompt": "x", "logit_bias": {"3": 1}})
+    assert srv.engine.requests[-1].logit_bias == ((3, 1.0),)
+
+
+@pytest.mark.parametrize(
+    ("bias", "message"),
+    [
+        ({"cat": 1}, "invalid logit_bias: 'cat' is not a token id"),
+        ({"5": 101}, "invalid logit_bias: the bias of token 5 must be a number from -100 to 100"),
+        ({"5": "high"}, "invalid logit_bias: the bias of token 5 must be a number from -100 to 100"),
+        ([1, 2], "invalid type for 'logit_bias': expected object, got array"),
+    ],
+)
+async def test_bad_logit_bias(srv: Served, bias: Any, message: str) -> None:
+    r = await srv.http.post("/v1/chat/completions", json=ask(logit_bias=bias))
+    assert_openai_error(r, 400, "invalid_request_error", message)
+    assert srv.engine.requests == []

@@ -58,6 +58,9 @@ class InferenceRequest(WireModel):
     shift: StrictBool | None = None
     logprobs: StrictBool | None = None
     top_logprobs: StrictInt | None = None
+    # Not in Ollama's native API (set by the /v1 layers, accepted natively too): the model's token ids, as
+    # decimal strings, to a bias added to their logits; -100 or less bans the token, as OpenAI defines it.
+    logit_bias: dict[str, Any] | None = None
     debug_render_only: StrictBool | None = Field(default=None, alias="_debug_render_only")
 
 

@@ -105,6 +105,7 @@ class Session:
             grammar_triggers=plan.triggers,
             logprobs=plan.logprobs,
             top_logprobs=plan.top_logprobs,
+            logit_bias=plan.logit_bias,
         )
         output: list[str] = []
         stream = self.runner.completion(req)

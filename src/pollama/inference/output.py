@@ -43,6 +43,7 @@ class OutputPlan:
     tools: Sequence[Mapping[str, Any]] | None = None
     tool_tag: str | None = None
     bare_calls: bool = True
+    logit_bias: tuple[tuple[int, float], ...] = ()
 
     def parser(self, prompt: str) -> OutputParser:
         """The parser for the output of ``prompt`` (it may start inside a thinking block the prompt opened)."""
@@ -164,4 +165,18 @@ def plan(
         tools=(choice.callable(tools) if tools else None) or None,
         tool_tag=tag,
         bare_calls=not after_tool_result,
+        logit_bias=logit_bias(req.logit_bias),
     )
+
+
+def logit_bias(raw: Mapping[str, Any] | None) -> tuple[tuple[int, float], ...]:
+    """``logit_bias`` as (token id, bias) pairs; -100 or less becomes minus infinity (the token is banned).
+    Raises BadRequest for a key that is not a token id or a value that is not a number in [-100, 100]."""
+    pairs = []
+    for key, value in (raw or {}).items():
+        if not key.isdigit():
+            raise BadRequest(f"invalid logit_bias: {key!r} is not a token id")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -100 <= value <= 100:
+            raise BadRequest(f"invalid logit_bias: the bias of token {key} must be a number from -100 to 100")
+        pairs.append((int(key), float("-inf") if value <= -100 else float(value)))
+    return tuple(pairs)

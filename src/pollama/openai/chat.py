@@ -202,6 +202,7 @@ def decode_chat(body: dict[str, Any]) -> ChatCall:
         parallel_tool_calls=opt_bool(body, "parallel_tool_calls"),
         logprobs=logprobs,
         top_logprobs=top,
+        logit_bias=opt_dict(body, "logit_bias"),
     )
     return ChatCall(
         request=req,

@@ -17,6 +17,7 @@ from pollama.openai.fields import (
     include_usage,
     model_name,
     opt_bool,
+    opt_dict,
     opt_int,
     opt_str,
     sampling_options,
@@ -69,6 +70,7 @@ def decode_completion(body: dict[str, Any]) -> CompletionCall:
                     options=choice_opts,
                     logprobs=top is not None or None,
                     top_logprobs=top,
+                    logit_bias=opt_dict(body, "logit_bias"),
                 )
             )
     return CompletionCall(

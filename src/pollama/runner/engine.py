@@ -22,7 +22,7 @@ from pollama.api.options import SamplingOptions
 from pollama.errors import PROMPT_TOO_LONG
 from pollama.runner import protocol as p
 from pollama.runner.llama import Model
-from pollama.runner.sampling import GrammarError, SamplerChain, token_logprobs
+from pollama.runner.sampling import SamplerChain, SamplingError, token_logprobs
 from pollama.runner.textout import TextStream
 from pollama.runner.types import Done, FailureKind
 
@@ -47,6 +47,7 @@ class Request:
     grammar_triggers: tuple[str, ...] = ()
     logprobs: bool = False
     top_logprobs: int = 0
+    logit_bias: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(eq=False)
@@ -206,8 +207,9 @@ class Engine:
                     grammar=req.grammar,
                     triggers=req.grammar_triggers,
                     logprobs=req.logprobs,
+                    logit_bias=req.logit_bias,
                 )
-            except GrammarError as e:
+            except SamplingError as e:
                 self._error(req.id, "bad_request", str(e))
                 continue
             limit = req.num_predict

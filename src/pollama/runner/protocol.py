@@ -14,6 +14,7 @@ once cost one system call, while the first token is never delayed.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import asdict
 from typing import Any, Literal, TypedDict
@@ -38,6 +39,8 @@ class CompletionMsg(TypedDict):
     grammar_triggers: list[str]
     logprobs: bool
     top_logprobs: int
+    # [token id, bias] pairs; a banned token's bias is the string "-inf" (JSON has no infinity).
+    logit_bias: list[list[int | float | str]]
 
 
 class CancelMsg(TypedDict):
@@ -122,7 +125,12 @@ def completion_msg(req_id: int, req: CompletionRequest) -> CompletionMsg:
         "grammar_triggers": list(req.grammar_triggers),
         "logprobs": bool(req.logprobs),
         "top_logprobs": int(req.top_logprobs),
+        "logit_bias": [[t, b if math.isfinite(b) else "-inf"] for t, b in req.logit_bias],
     }
+
+
+def logit_bias_from_msg(pairs: list[list[Any]] | None) -> tuple[tuple[int, float], ...]:
+    return tuple((int(t), float(b)) for t, b in pairs or ())
 
 
 def sampling_from_msg(msg: dict[str, Any]) -> SamplingOptions:

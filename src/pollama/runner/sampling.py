@@ -26,8 +26,8 @@ from pollama.api.responses import Logprob, TokenLogprob
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 
-class GrammarError(ValueError):
-    pass
+class SamplingError(ValueError):
+    """A request's grammar or logit bias that llama.cpp cannot take."""
 
 
 class Candidates:
@@ -70,8 +70,11 @@ class SamplerChain:
         grammar: str | None = None,
         triggers: tuple[str, ...] = (),
         logprobs: bool = False,
+        logit_bias: tuple[tuple[int, float], ...] = (),
     ) -> None:
         self.n_vocab = n_vocab
+        if any(not 0 <= t < n_vocab for t, _ in logit_bias):
+            raise SamplingError(f"logit_bias names a token id outside the vocabulary (0 to {n_vocab - 1})")
         self.grammar = _grammar(vocab, grammar, triggers) if grammar else None
         params = ll.llama_sampler_chain_default_params()
         params.no_perf = True
@@ -81,6 +84,10 @@ class SamplerChain:
         self._cands = Candidates(n_vocab) if self._manual else None
         self._one = Candidates(1) if self.grammar is not None else None
         add = ll.llama_sampler_chain_add
+        if logit_bias:
+            # First, as in llama.cpp's common sampler: a banned token must not survive into top_k and the rest.
+            arr = (ll.llama_logit_bias * len(logit_bias))(*(ll.llama_logit_bias(t, b) for t, b in logit_bias))
+            add(chain, ll.llama_sampler_init_logit_bias(n_vocab, len(logit_bias), arr))
         # Samplers that would not change anything are left out: each one costs a pass over the vocabulary.
         if opts.repeat_last_n != 0 and (
             opts.repeat_penalty != 1.0 or opts.frequency_penalty != 0.0 or opts.presence_penalty != 0.0
@@ -159,7 +166,7 @@ def _grammar(vocab: Any, grammar: str, triggers: tuple[str, ...]) -> Any:
     else:
         g = ll.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
     if not g:
-        raise GrammarError("failed to parse grammar")
+        raise SamplingError("failed to parse grammar")
     return g
 
 

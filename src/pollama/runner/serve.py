@@ -78,6 +78,7 @@ def handle(conn: Connection, model: Model, engine: Engine, msg: dict[str, Any], 
                     grammar_triggers=tuple(msg.get("grammar_triggers") or ()),
                     logprobs=bool(msg.get("logprobs")),
                     top_logprobs=int(msg.get("top_logprobs") or 0),
+                    logit_bias=p.logit_bias_from_msg(msg.get("logit_bias")),
                 )
             )
         elif op == "embed":

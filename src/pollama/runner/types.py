@@ -29,7 +29,8 @@ class CompletionRequest:
     ``grammar`` is a GBNF grammar (root rule ``root``) constraining the output; with ``grammar_triggers`` it
     is lazy: free text until one of those regular expressions matches the output, constrained from the match's
     first group on (llama.cpp's lazy grammars). ``logprobs`` asks for every sampled token's log probability
-    and ``top_logprobs`` for that many most likely alternatives."""
+    and ``top_logprobs`` for that many most likely alternatives. ``logit_bias`` adds a bias to the logits of
+    the given token ids (minus infinity bans one)."""
 
     prompt: str
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
@@ -41,6 +42,7 @@ class CompletionRequest:
     grammar_triggers: tuple[str, ...] = ()
     logprobs: bool = False
     top_logprobs: int = 0
+    logit_bias: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass
