@@ -1,26 +1,21 @@
-"""OpenAI's error body for every ``/v1/`` route, rendered from the same domain errors as the native API, and the
-decoding of request bodies whose failures must come out in that shape too."""
+"""OpenAI's error body for every ``/v1/`` route, for the status the native API gives the same domain error, and
+the decoding of request bodies whose failures must come out in that shape too. The HTTP response itself is the
+route layer's (``server/routes_openai.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from starlette.responses import Response
 
 from pollama.api.jsonio import decode
-from pollama.errors import PollamaError
-from pollama.gojson import marshal
-from pollama.server.errors import json_response, status_of
 
 _TYPES = {400: "invalid_request_error", 404: "not_found_error"}
 
 
-def openai_error(err: PollamaError) -> Response:
-    """``{"error": {"message", "type", "param", "code"}}`` with Ollama's status for the error."""
-    status = status_of(err)
-    body = {"error": {"message": err.message, "type": _TYPES.get(status, "api_error"), "param": None, "code": None}}
-    return json_response(marshal(body), status)
+def error_body(message: str, status: int) -> dict[str, Any]:
+    """``{"error": {"message", "type", "param", "code"}}``, the type following the status as Ollama's does."""
+    return {"error": {"message": message, "type": _TYPES.get(status, "api_error"), "param": None, "code": None}}
 
 
 class _AnyObject(BaseModel):

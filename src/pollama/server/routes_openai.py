@@ -33,14 +33,21 @@ from pollama.openai import chat as oai_chat
 from pollama.openai import completions as oai_completions
 from pollama.openai import embeddings as oai_embeddings
 from pollama.openai import models as oai_models
-from pollama.openai.errors import decode_object, openai_error
-from pollama.server.errors import json_response, register_error_shape
+from pollama.openai.errors import decode_object, error_body
+from pollama.server.errors import json_response, register_error_shape, status_of
 from pollama.server.sse import Event, sse_response
 from pollama.server.streaming import services
 
 log = logging.getLogger("pollama")
 
 T = TypeVar("T")
+
+
+def openai_error(err: PollamaError) -> Response:
+    """A domain error in OpenAI's shape, with the status the native API gives it."""
+    status = status_of(err)
+    return json_response(marshal(error_body(err.message, status)), status)
+
 
 register_error_shape("/v1/", openai_error)
 
@@ -152,10 +159,9 @@ async def _until_disconnect(request: Request) -> None:
 
 def _error_frame(err: Exception) -> str:
     if isinstance(err, PollamaError):
-        body = openai_error(err).body
-        return bytes(body).decode()
+        return marshal(error_body(err.message, status_of(err)))
     log.exception("error while streaming", exc_info=err)
-    return marshal({"error": {"message": str(err), "type": "api_error", "param": None, "code": None}})
+    return marshal(error_body(str(err), 500))
 
 
 async def chat_completions(request: Request) -> Response:

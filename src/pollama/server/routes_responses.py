@@ -21,10 +21,10 @@ from starlette.routing import Route
 from pollama import inference
 from pollama.api.responses import ChatResponse
 from pollama.errors import BadRequest, Failed, PollamaError
-from pollama.openai.errors import openai_error
 from pollama.openai.responses import parse_request, to_chat_request
 from pollama.openai.responses_out import Echo, StreamConverter, to_response
 from pollama.server.errors import json_response, register_error_shape
+from pollama.server.routes_openai import openai_error
 from pollama.server.sse import Event, sse_response
 from pollama.server.streaming import services
 
