@@ -195,6 +195,20 @@ def test_embeddings_float_and_base64(client: openai.OpenAI) -> None:
     assert len(short.data[0].embedding) == 64
 
 
+def test_embeddings_of_token_arrays_are_those_of_their_text(client: openai.OpenAI, server: Server) -> None:
+    # The model's own token ids (a completion model embeds too): the native answer's context is the rendered
+    # prompt's tokens and the answer's, so they stand for exactly that text.
+    body = {"model": QWEN, "prompt": "Name a color.", "stream": False, "options": {"temperature": 0, "num_predict": 3}}
+    native = httpx.post(f"{server.url}/api/generate", json=body, timeout=300).json()
+    rendered = httpx.post(f"{server.url}/api/generate", json={**body, "_debug_render_only": True}, timeout=300).json()
+    text = rendered["_debug_info"]["rendered_template"] + native["response"]
+    by_ids = client.embeddings.create(model=QWEN, input=[native["context"]])
+    by_text = client.embeddings.create(model=QWEN, input=text)
+    assert np.allclose(by_ids.data[0].embedding, by_text.data[0].embedding, atol=1e-6)
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model=QWEN, input=[[10**9]])
+
+
 def test_models_list_and_get(client: openai.OpenAI) -> None:
     ids = [m.id for m in client.models.list()]
     assert QWEN in ids and "all-minilm:latest" in ids

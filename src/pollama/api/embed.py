@@ -32,6 +32,9 @@ class EmbedRequest(WireModel):
     truncate: StrictBool | None = None
     dimensions: StrictInt | None = None
     options: dict[str, Any] | None = None
+    # Not in Ollama's native API (set by /v1/embeddings): inputs as arrays of the model's token ids, turned back
+    # into text with the model's vocabulary before embedding, as llama-server reads token inputs.
+    tokens: list[list[StrictInt]] | None = None
 
     def inputs(self) -> list[str]:
         """``input`` as Ollama reads it: a string (``""`` is no input), or an array of strings, or absent."""

@@ -64,6 +64,9 @@ async def embed(svc: Services, req: EmbedRequest) -> EmbedResponse:
     opts = model.options(svc.settings.context_length, req.options)
     async with session(svc, model, opts, keep_alive, start) as s:
         loaded = time.monotonic_ns()
+        if req.tokens:
+            # The runner refuses an id outside the vocabulary with a BadRequest.
+            inputs = [await s.runner.detokenize(ids) for ids in req.tokens]
         if not inputs:
             return EmbedResponse(requested, np.zeros((0, 0), dtype=np.float32))
         try:

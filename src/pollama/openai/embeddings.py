@@ -1,8 +1,9 @@
 """``/v1/embeddings`` to and from the native embed: ``input`` (a string or an array of strings), ``dimensions``,
 ``encoding_format`` (float, or base64 of little-endian float32).
 
-Token arrays are refused with a 400: the IDs an OpenAI client sends come from OpenAI's tokenizer (tiktoken), not
-the model's vocabulary, so turning them back into text with the model's vocabulary would embed a different text.
+A token array (or an array of them) is read as the model's own token ids, as llama-server reads it, and turned
+back into text with the model's vocabulary. Clients that tokenize with OpenAI's tokenizer (LangChain's
+``OpenAIEmbeddings`` by default) send ids that mean other text to a local model; they should send text.
 """
 
 from __future__ import annotations
@@ -16,21 +17,20 @@ from pollama.api.embed import EmbedRequest, EmbedResponse
 from pollama.errors import BadRequest
 from pollama.openai.fields import model_name, opt_int, opt_str
 
-TOKENS_REFUSED = "token arrays are not supported as 'input': send the text (the IDs depend on the tokenizer)"
-
 
 def decode_embeddings(body: dict[str, Any]) -> tuple[EmbedRequest, str]:
     """The native request and the encoding format ("float" or "base64")."""
     model = model_name(body)
     raw = body.get("input")
+    tokens = None
     if raw == "":
         inputs: list[str] = [""]
     elif isinstance(raw, str):
         inputs = [raw]
     elif isinstance(raw, list) and raw and all(isinstance(x, str) for x in raw):
         inputs = list(raw)
-    elif isinstance(raw, list) and raw and all(isinstance(x, int | list) for x in raw):
-        raise BadRequest(TOKENS_REFUSED)
+    elif tokens := token_arrays(raw):
+        inputs = []
     else:
         raise BadRequest("invalid input")
     encoding = (opt_str(body, "encoding_format") or "float").lower()
@@ -42,7 +42,21 @@ def decode_embeddings(body: dict[str, Any]) -> tuple[EmbedRequest, str]:
     dimensions = opt_int(body, "dimensions")
     if dimensions is not None and dimensions < 1:
         raise BadRequest("invalid value for 'dimensions': must be at least 1")
-    return EmbedRequest(model=model, input=inputs, dimensions=dimensions), encoding
+    req = EmbedRequest(model=model, input=inputs, dimensions=dimensions, tokens=tokens or None)
+    return req, encoding
+
+
+def token_arrays(raw: Any) -> list[list[int]] | None:
+    """``input`` as token arrays: one array of ints, or a non-empty array of non-empty int arrays."""
+
+    def ids(x: Any) -> bool:
+        return isinstance(x, list) and bool(x) and all(isinstance(t, int) and not isinstance(t, bool) for t in x)
+
+    if ids(raw):
+        return [list(raw)]
+    if isinstance(raw, list) and raw and all(ids(x) for x in raw):
+        return [list(x) for x in raw]
+    return None
 
 
 def embeddings_json(resp: EmbedResponse, encoding: str) -> dict[str, Any]:
