@@ -172,12 +172,20 @@ def test_system_prompt_as_string_and_blocks(client: anthropic.Anthropic) -> None
 
 def test_stop_sequences_cut_the_answer(client: anthropic.Anthropic) -> None:
     question: Any = [{"role": "user", "content": "Count from 1 to 10, separated by commas."}]
-    cut = client.messages.create(model=QWEN, max_tokens=40, extra_body=GREEDY, stop_sequences=["5"], messages=question)
+    stops = ["never here", "5"]
+    cut = client.messages.create(model=QWEN, max_tokens=40, extra_body=GREEDY, stop_sequences=stops, messages=question)
     text = cut.content[0].text  # type: ignore[union-attr]
     # Without the stop sequence the model counts on to 10 (the answer starts "1, 2, 3, 4, 5, ...").
     assert "4" in text and "5" not in text, text
-    # As in Ollama, a matched stop sequence ends the turn (the runner does not say which sequence matched).
-    assert cut.stop_reason == "end_turn" and cut.usage.output_tokens < 40
+    # As Anthropic reports it (Ollama says end_turn): which sequence matched.
+    assert (cut.stop_reason, cut.stop_sequence) == ("stop_sequence", "5") and cut.usage.output_tokens < 40
+    with client.messages.stream(
+        model=QWEN, max_tokens=40, extra_body=GREEDY, stop_sequences=stops, messages=question
+    ) as stream:
+        final = stream.get_final_message()
+    assert (final.stop_reason, final.stop_sequence) == ("stop_sequence", "5")
+    ended = client.messages.create(model=QWEN, max_tokens=40, extra_body=GREEDY, messages=question)
+    assert (ended.stop_reason, ended.stop_sequence) == ("end_turn", None)
 
 
 def test_count_tokens_matches_the_prompt_evaluated(client: anthropic.Anthropic) -> None:

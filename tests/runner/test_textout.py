@@ -45,3 +45,10 @@ def test_earliest_of_several_stop_strings_wins() -> None:
     stream = TextStream(["world", "lo w"])
     out, stopped = feed(stream, [b"hello world"])
     assert (out, stopped) == ("hel", True)
+
+
+def test_the_matched_stop_string_is_remembered() -> None:
+    s = TextStream(["xyz", "b"])
+    assert s.push(b"aaxy") == ("aa", False) and s.matched == ""
+    assert s.push(b"zb") == ("", True)
+    assert s.matched == "xyz"  # the earliest match in the text, not the first in the list

@@ -37,16 +37,18 @@ def echo(prompt: str) -> str:
     return prompt
 
 
-def script(reply: str, req: CompletionRequest) -> tuple[list[str], str]:
-    """The chunks a real runner would stream for ``reply`` under ``req``'s stop strings and limit."""
+def script(reply: str, req: CompletionRequest) -> tuple[list[str], str, str]:
+    """The chunks a real runner would stream for ``reply`` under ``req``'s stop strings and limit, why it ends,
+    and the stop string that ended it (if one did)."""
     reason = "stop"
-    cut = min((i for i in (reply.find(s) for s in req.stop if s) if i >= 0), default=-1)
+    found = [(i, s) for s in req.stop if s and (i := reply.find(s)) >= 0]
+    cut, matched = min(found) if found else (-1, "")
     if cut >= 0:
         reply = reply[:cut]
     pieces = words(reply)
     if req.num_predict >= 0 and len(pieces) > req.num_predict:
-        pieces, reason = pieces[: req.num_predict], "length"
-    return pieces, reason
+        pieces, reason, matched = pieces[: req.num_predict], "length", ""
+    return pieces, reason, matched
 
 
 def fake_logprobs(piece: str, req: CompletionRequest) -> list[Logprob]:
@@ -133,7 +135,7 @@ class FakeRunner:
             await self._hold(engine.completion_gate)
         if not self._alive:
             raise RunnerStopped()
-        pieces, reason = script(engine.reply(req.prompt), req)
+        pieces, reason, matched = script(engine.reply(req.prompt), req)
         for i, piece in enumerate(pieces):
             if engine.die_after is not None and i == engine.die_after:
                 self.die()
@@ -149,6 +151,7 @@ class FakeRunner:
             eval_duration=EVAL_NS_PER_TOKEN * len(pieces),
             context=prompt_tokens + await self.tokenize(output),
             cached_tokens=0,
+            stop_sequence=matched,
         )
 
     async def _hold(self, gate: asyncio.Event) -> None:

@@ -119,3 +119,14 @@ async def test_failure_mid_stream_is_an_error_event(srv: Served) -> None:
 async def test_native_routes_keep_their_error_shape(srv: Served) -> None:
     r = await srv.http.post("/api/chat", json=body(model="nope"))
     assert r.json() == {"error": "model 'nope' not found"}
+
+
+async def test_a_matched_stop_sequence_is_reported(srv: Served) -> None:
+    srv.engine.reply = lambda prompt: "one two ## three"
+    r = await srv.http.post("/v1/messages", json=body(stop_sequences=["three", "##"]), headers=HEADERS)
+    msg = r.json()
+    assert (msg["stop_reason"], msg["stop_sequence"]) == ("stop_sequence", "##")
+    assert msg["content"] == [{"type": "text", "text": "one two "}]
+    streamed = sse((await srv.http.post("/v1/messages", json=body(stop_sequences=["##"], stream=True))).text)
+    (delta,) = [data for name, data in streamed if name == "message_delta"]
+    assert delta["delta"] == {"stop_reason": "stop_sequence", "stop_sequence": "##"}

@@ -52,7 +52,10 @@ class StreamConverter:
             output_tokens = metrics.eval_count if metrics else 0
             if metrics and metrics.prompt_eval_count:
                 self.input_tokens = metrics.prompt_eval_count
-            delta = {"stop_reason": stop_reason(chunk.done_reason, self.tool_use), "stop_sequence": None}
+            delta = {
+                "stop_reason": stop_reason(chunk.done_reason, self.tool_use, chunk.stop_sequence),
+                "stop_sequence": chunk.stop_sequence or None,
+            }
             usage = {"input_tokens": self.input_tokens, "output_tokens": output_tokens}
             events.append(("message_delta", {"type": "message_delta", "delta": delta, "usage": usage}))
             events.append(("message_stop", {"type": "message_stop"}))

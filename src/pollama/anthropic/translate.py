@@ -185,11 +185,13 @@ def _think(req: CountTokensRequest) -> bool | str | None:
     return None
 
 
-def stop_reason(done_reason: str, tool_use: bool) -> str | None:
+def stop_reason(done_reason: str, tool_use: bool, stop_sequence: str = "") -> str | None:
     if tool_use:
         return "tool_use"
     if not done_reason:
         return None
+    if stop_sequence:
+        return "stop_sequence"
     return _STOP_REASONS.get(done_reason, "stop_sequence")
 
 
@@ -232,8 +234,8 @@ def to_message(msg_id: str, response: ChatResponse) -> dict[str, Any]:
         "role": "assistant",
         "model": response.model,
         "content": content,
-        "stop_reason": stop_reason(response.done_reason, bool(message.tool_calls)),
-        "stop_sequence": None,
+        "stop_reason": stop_reason(response.done_reason, bool(message.tool_calls), response.stop_sequence),
+        "stop_sequence": response.stop_sequence or None,
         "usage": usage(response),
     }
 

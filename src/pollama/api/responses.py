@@ -201,6 +201,8 @@ class ChatResponse:
     metrics: Metrics | None = None
     debug_info: DebugInfo | None = None
     logprobs: list[Logprob] = field(default_factory=list)
+    # Not on Ollama's wire: the stop string that ended the answer, for APIs that report it (Anthropic's).
+    stop_sequence: str = ""
     whole: bool = False
     created_at: str = field(default_factory=created_at)
 

@@ -64,7 +64,13 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
             return
         async for item in s.complete(prompt, opts, shift=req.shift, plan=plan):
             if isinstance(item, Finished):
-                yield ChatResponse(requested, done=True, done_reason=item.done_reason, metrics=item.metrics)
+                yield ChatResponse(
+                    requested,
+                    done=True,
+                    done_reason=item.done_reason,
+                    metrics=item.metrics,
+                    stop_sequence=item.stop_sequence,
+                )
             else:
                 for call in item.tool_calls:
                     call.id = call.id or tool_call_id()

@@ -70,6 +70,7 @@ class Finished:
     done_reason: str
     metrics: Metrics
     text: str
+    stop_sequence: str = ""
 
 
 class Session:
@@ -114,7 +115,7 @@ class Session:
                 if isinstance(item, Done):
                     if rest := parser.flush():
                         yield rest
-                    yield Finished(item.done_reason, self._metrics(item), "".join(output))
+                    yield Finished(item.done_reason, self._metrics(item), "".join(output), item.stop_sequence)
                     return
                 output.append(item.text)
                 piece = parser.feed(item.text)

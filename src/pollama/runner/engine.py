@@ -374,6 +374,7 @@ class Engine:
             eval_duration=now - t_first,
             context=a.prompt + a.generated,
             cached_tokens=a.n_cached,
+            stop_sequence=a.text.matched,
         )
         self._out.append(p.encode(p.done_msg(a.req.id, done)))
         self._release(a)

@@ -12,6 +12,8 @@ class TextStream:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._stop = [s for s in stop if s]
         self._held = ""
+        self.matched = ""
+        """The stop string that ended the stream, once one has."""
 
     def push(self, piece: bytes) -> tuple[str, bool]:
         """Feed one token's bytes. Returns the text that may be emitted now and whether a stop string matched
@@ -29,6 +31,7 @@ class TextStream:
                 cut = i
         if cut >= 0:
             self._held = ""
+            self.matched = min((s for s in self._stop if held.find(s) == cut), key=len)
             return held[:cut], True
         keep = 0
         for s in self._stop:

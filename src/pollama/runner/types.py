@@ -65,6 +65,8 @@ class Done:
     eval_duration: int
     context: list[int]
     cached_tokens: int
+    stop_sequence: str = ""
+    """The stop string that ended generation, when one did (``done_reason`` is then "stop")."""
 
 
 @dataclass(frozen=True)
