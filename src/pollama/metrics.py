@@ -76,6 +76,10 @@ class ServerMetrics:
         self.queue_wait.labels(model).observe(waited_ns / 1e9)
         return CompletionTimer(self, model, start_ns)
 
+    def pull(self) -> PullCounter:
+        """Count the bytes one pull downloads, from the progress it reports."""
+        return PullCounter(self)
+
     def render(self) -> bytes:
         """The registry in Prometheus' text exposition format."""
         return generate_latest(self.registry)
@@ -103,6 +107,26 @@ class CompletionTimer:
     def done(self, prompt_tokens: int, generated_tokens: int) -> None:
         self._prompt.inc(prompt_tokens)
         self._generated.inc(generated_tokens)
+
+
+class PullCounter:
+    """Adds each layer's growth in ``completed`` to ``pollama_pull_bytes_total``.
+
+    A layer's first report is its starting point, not a download: a blob already in the store reports its whole
+    size at once, and a resumed download starts from what the earlier attempt kept.
+    """
+
+    def __init__(self, metrics: ServerMetrics) -> None:
+        self._bytes = metrics.pull_bytes
+        self._seen: dict[str, int] = {}
+
+    def progress(self, digest: str, completed: int) -> None:
+        if not digest:
+            return
+        before = self._seen.get(digest)
+        self._seen[digest] = completed
+        if before is not None and completed > before:
+            self._bytes.inc(completed - before)
 
 
 class SchedulerCollector(Collector):
