@@ -46,6 +46,8 @@ class Loaded:
     unloading: bool = False
     model: Model | None = None
     """The stored model the runner was loaded for (what ``/api/ps`` describes)."""
+    load_seconds: float = 0.0
+    """How long the loader took to bring the runner up."""
 
     def expiry(self) -> float:
         """Unix time the model will unload: ``now + keep_alive`` while busy, the timer's deadline when idle."""
@@ -89,6 +91,11 @@ class Scheduler:
         self._waiting = 0
         self._changed = asyncio.Condition()
         self._tasks: set[asyncio.Future[None]] = set()
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot or a load (what counts against ``max_queue``)."""
+        return self._waiting
 
     def loaded(self) -> list[Loaded]:
         return [entry for entry in self._loaded.values() if entry.runner.alive and not entry.unloading]
@@ -152,6 +159,7 @@ class Scheduler:
     async def _load(self, key: str, name: str, spec: LoadSpec) -> Loaded:
         await self._make_room()
         log.info("loading model %s (num_ctx=%d, parallel=%d)", name, spec.num_ctx, spec.num_parallel)
+        began = time.monotonic()
         runner = await self._loader(spec)
         entry = Loaded(
             key=key,
@@ -160,6 +168,7 @@ class Scheduler:
             name=name,
             keep_alive=self.default_keep_alive,
             slots=asyncio.Semaphore(spec.num_parallel),
+            load_seconds=time.monotonic() - began,
         )
         entry.idle.set()
         runner.add_exit_callback(lambda _r: self._on_exit(entry))

@@ -21,6 +21,7 @@ from pollama.api.types import InferenceRequest, Think
 from pollama.engines.base import CompletionRequest, Done, LoadSpec, Runner
 from pollama.errors import BadRequest, ModelNotFound, Unsupported
 from pollama.inference.output import OutputPlan
+from pollama.metrics import ServerMetrics
 from pollama.models import ModelView, resolve
 from pollama.output import Piece
 from pollama.scheduler import Lease
@@ -76,9 +77,10 @@ class Finished:
 class Session:
     """One request's hold on a runner slot, from scheduling to release."""
 
-    def __init__(self, lease: Lease, start: int) -> None:
+    def __init__(self, lease: Lease, start: int, metrics: ServerMetrics) -> None:
         self._lease = lease
         self._start = start
+        self._server_metrics = metrics
         self.runner: Runner = lease.runner
 
     async def count_tokens(self, text: str) -> int:
@@ -109,15 +111,19 @@ class Session:
             logit_bias=plan.logit_bias,
         )
         output: list[str] = []
+        timer = self._server_metrics.completion(self._lease.loaded.name, self._start, self._lease.load_duration)
         stream = self.runner.completion(req)
         try:
             async for item in stream:
                 if isinstance(item, Done):
+                    timer.done(item.prompt_eval_count, item.eval_count)
                     if rest := parser.flush():
                         yield rest
                     yield Finished(item.done_reason, self._metrics(item), "".join(output), item.stop_sequence)
                     return
                 output.append(item.text)
+                if item.text:
+                    timer.token()
                 piece = parser.feed(item.text)
                 piece.logprobs = item.logprobs
                 if piece:
@@ -155,6 +161,6 @@ async def session(
         str(model.model_path), model.name.display_shortest(), spec, keep_alive, model.record
     )
     try:
-        yield Session(lease, start)
+        yield Session(lease, start, svc.metrics)
     finally:
         lease.release()

@@ -15,6 +15,7 @@ from pollama.engines.base import Loader
 from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
 from pollama.server import (
+    metrics,
     routes_anthropic,
     routes_embed,
     routes_models,
@@ -61,8 +62,10 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
         finally:
             await svc.scheduler.shutdown()
 
-    # Ollama's order: CORS answers preflights and refused origins before the Host check sees them.
+    # Ollama's order: CORS answers preflights and refused origins before the Host check sees them. The request
+    # counter is outermost, so requests either refuses are counted too.
     middleware = [
+        Middleware(metrics.RequestMetricsMiddleware),
         Middleware(CORSMiddleware, policy=OriginPolicy(allowed_origins(settings.origins))),
         Middleware(AllowedHostsMiddleware, listen_host=settings.host),
     ]
@@ -75,6 +78,7 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
             *routes_openai.routes,
             *routes_responses.routes,
             *routes_anthropic.routes,
+            *metrics.routes,
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -12,6 +12,7 @@ from pollama.api.jsonio import decode
 from pollama.api.lifecycle import RegistryRequest
 from pollama.api.responses import Progress
 from pollama.errors import BadRequest, Failed
+from pollama.metrics import PullCounter
 from pollama.registry.pull import pull as pull_model
 from pollama.registry.push import push as push_model
 from pollama.server.streaming import respond, services
@@ -26,6 +27,12 @@ async def _os_errors(it: AsyncIterator[Progress]) -> AsyncIterator[Progress]:
         raise Failed(str(err)) from err
 
 
+async def _count_pulled(it: AsyncIterator[Progress], counter: PullCounter) -> AsyncIterator[Progress]:
+    async for item in it:
+        counter.progress(item.digest, item.completed)
+        yield item
+
+
 def _name(raw: str) -> Name:
     name = Name.parse(raw)
     if not name.is_valid():
@@ -37,7 +44,9 @@ async def pull(request: Request) -> Response:
     req = decode(await request.body(), RegistryRequest, "PullRequest")
     svc = services(request)
     name = svc.store.existing_name(_name(req.model or req.name or ""))
-    it = pull_model(svc.store, name, insecure=bool(req.insecure), noprune=svc.settings.noprune)
+    it = _count_pulled(
+        pull_model(svc.store, name, insecure=bool(req.insecure), noprune=svc.settings.noprune), svc.metrics.pull()
+    )
     return await respond(request, _os_errors(it), req.stream is not False, Progress.combine)
 
 
