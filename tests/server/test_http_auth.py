@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+import ollama
 import pytest
-from app_harness import TINY, Start
+from app_harness import TINY, URL, Start
+from starlette.applications import Starlette
 
 from pollama.cli.client import Client
 from pollama.config import Settings, api_keys_from_env
@@ -118,13 +121,15 @@ async def test_cors_preflight_needs_no_key_and_a_401_carries_cors_headers(start:
 
 
 async def test_official_client_with_bearer_header(start: Start) -> None:
+    def client(app: Starlette, key: str) -> ollama.AsyncClient:
+        transport = httpx.ASGITransport(app=app)
+        return ollama.AsyncClient(host=URL, transport=transport, headers={"Authorization": f"Bearer {key}"})
+
     async with start(**KEYS) as srv:
-        client = srv.ollama()
-        client._client.headers["Authorization"] = "Bearer k1"
-        assert any(m.model.startswith(TINY) for m in (await client.list()).models)
-        client._client.headers["Authorization"] = "Bearer k3"
-        with pytest.raises(Exception, match="unauthorized"):
-            await client.list()
+        assert any((m.model or "").startswith(TINY) for m in (await client(srv.app, "k1").list()).models)
+        with pytest.raises(ollama.ResponseError) as err:
+            await client(srv.app, "k3").list()
+        assert err.value.status_code == 401 and err.value.error == "unauthorized"
 
 
 def test_keys_from_variable_and_file(tmp_path: Path) -> None:
