@@ -13,6 +13,7 @@ from app_harness import TINY, URL, Start
 from starlette.applications import Starlette
 
 from pollama.cli.client import Client
+from pollama.cli.main import main
 from pollama.config import Settings, api_keys_from_env
 from pollama.server.auth import key_matches
 
@@ -168,3 +169,11 @@ def test_cli_client_sends_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
         assert "Authorization" not in client._http.headers
     finally:
         client.close()
+
+
+def test_serve_refuses_an_unreadable_key_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OLLAMA_API_KEYS_FILE", str(tmp_path / "missing"))
+    assert main(["serve"]) == 1
+    assert "Error: OLLAMA_API_KEYS_FILE: cannot read" in capsys.readouterr().err
