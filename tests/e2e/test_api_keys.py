@@ -16,7 +16,7 @@ import pytest
 from e2e_helpers import Server
 
 QWEN = "qwen2.5-coder:0.5b"
-KEY = "k"
+KEY = "pk-e2e-7f3a9c"
 SAY_HI = [{"role": "user", "content": "Say hi."}]
 
 
@@ -81,3 +81,9 @@ def test_cli_with_and_without_the_key(server: Server) -> None:
     refused = pollama_list()
     assert refused.returncode == 1
     assert "unauthorized" in refused.stderr
+
+
+def test_keys_are_not_logged(server: Server) -> None:
+    # Runs last in the module: every request above, accepted and refused, has been answered.
+    assert "Listening on" in server.log.read_text()
+    assert KEY not in server.log.read_text() and "other-key" not in server.log.read_text()
