@@ -124,6 +124,23 @@ def keep_alive_from_env(raw: str) -> float:
     return FOREVER if seconds < 0 else seconds
 
 
+def api_keys_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``OLLAMA_API_KEYS`` (comma-separated) and the lines of ``OLLAMA_API_KEYS_FILE`` (``#`` starts a comment).
+
+    A key file that is set but cannot be read is a ``ValueError``: starting open when the operator asked for
+    keys would be the wrong way to fail.
+    """
+    keys = [k.strip() for k in _clean(env, "OLLAMA_API_KEYS").split(",")]
+    path = _clean(env, "OLLAMA_API_KEYS_FILE")
+    if path:
+        try:
+            text = Path(path).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"OLLAMA_API_KEYS_FILE: cannot read {path}: {err}") from None
+        keys += [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    return tuple(dict.fromkeys(k for k in keys if k))
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -137,6 +154,8 @@ class Settings:
     noprune: bool
     debug: int
     origins: tuple[str, ...]
+    api_keys: tuple[str, ...] = ()
+    """The keys a request may present; empty (the default) leaves the server open, as Ollama is."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -162,4 +181,5 @@ class Settings:
             noprune=parse_bool(_clean(e, "OLLAMA_NOPRUNE")),
             debug=debug,
             origins=tuple(o.strip() for o in _clean(e, "OLLAMA_ORIGINS").split(",") if o.strip()),
+            api_keys=api_keys_from_env(e),
         )

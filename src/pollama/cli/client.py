@@ -60,6 +60,9 @@ class Client:
     def __init__(self, base_url: str | None = None) -> None:
         self.base_url = base_url or host_url()
         headers = {"User-Agent": f"pollama/{__version__}"}
+        # For a server started with OLLAMA_API_KEYS; Ollama's own CLI has no such variable.
+        if key := os.environ.get("OLLAMA_API_KEY", "").strip():
+            headers["Authorization"] = f"Bearer {key}"
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=httpx.Timeout(None, connect=10))
 
     def close(self) -> None:

@@ -201,7 +201,11 @@ def dispatch(argv: list[str]) -> int:
         sys.stdout.write(command_help(PROG, command))
         return 0
     if command.name == "serve":
-        return _serve(Settings.from_env())
+        try:
+            settings = Settings.from_env()
+        except ValueError as err:  # e.g. an unreadable OLLAMA_API_KEYS_FILE: refuse to start open
+            raise CLIError(str(err)) from None
+        return _serve(settings)
     client = Client()
     try:
         client.heartbeat()

@@ -23,6 +23,7 @@ from pollama.server import (
     routes_registry,
     routes_responses,
 )
+from pollama.server.auth import APIKeyMiddleware
 from pollama.server.cors import CORSMiddleware, OriginPolicy, allowed_origins
 from pollama.server.errors import http_error, native_error
 from pollama.server.hosts import AllowedHostsMiddleware
@@ -63,11 +64,13 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
             await svc.scheduler.shutdown()
 
     # Ollama's order: CORS answers preflights and refused origins before the Host check sees them. The request
-    # counter is outermost, so requests either refuses are counted too.
+    # counter is outermost, so refused requests are counted too. API keys come last, so preflights never need
+    # one and a 401 still carries the CORS headers a browser needs to read it.
     middleware = [
         Middleware(metrics.RequestMetricsMiddleware),
         Middleware(CORSMiddleware, policy=OriginPolicy(allowed_origins(settings.origins))),
         Middleware(AllowedHostsMiddleware, listen_host=settings.host),
+        Middleware(APIKeyMiddleware, keys=settings.api_keys),
     ]
     return Starlette(
         routes=[
