@@ -164,3 +164,39 @@ async def test_create_refuses_a_bad_name_before_pulling_a_missing_base(
     assert (r.status_code, r.json()) == (400, {"error": "invalid model name"})
     assert pulled == []
     await assert_still_answers(srv)
+
+
+NON_GO_APIS = ["/v1/messages", "/v1/responses"]
+
+
+def non_go_body(extra: str, content: str = "hi") -> bytes:
+    messages = f'[{{"role": "user", "content": "{content}"}}]'
+    return f'{{"model": "{TINY}", "max_tokens": 10, "messages": {messages}, "input": "{content}", {extra}}}'.encode()
+
+
+@pytest.mark.parametrize("path", NON_GO_APIS)
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"model": "x", "max_tokens": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "request body nested too deeply"),
+        (non_go_body('"temperature": NaN'), "NaN is not valid JSON"),
+        (non_go_body('"temperature": -Infinity'), "-Infinity is not valid JSON"),
+        (non_go_body('"temperature": 1e400'), "number 1e400 is out of range"),
+    ],
+)
+async def test_apis_go_does_not_decode_refuse_nonstandard_json(
+    srv: Served, path: str, body: bytes, message: str
+) -> None:
+    r = await post(srv, path, body)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["message"] == message
+    assert srv.engine.requests == []
+    await assert_still_answers(srv)
+
+
+@pytest.mark.parametrize("path", NON_GO_APIS)
+async def test_apis_go_does_not_decode_replace_lone_surrogates(srv: Served, path: str) -> None:
+    r = await post(srv, path, non_go_body('"stream": false', content="a\\ud800"))
+    assert r.status_code == 200, r.text
+    (req,) = srv.engine.requests
+    assert "a\ufffd" in req.prompt

@@ -160,6 +160,34 @@ def _loads(text: str, model: type[BaseModel], go_name: str) -> Any:
     return raw
 
 
+def loads_standard(body: bytes) -> Any:
+    """Standard JSON for the APIs Go does not decode (Anthropic, OpenAI Responses): ``NaN``/``Infinity``,
+    numbers past float64 and nesting too deep to follow are ``BadRequest``; lone surrogates become U+FFFD.
+    Malformed JSON or UTF-8 is left to the caller (``ValueError``), which words it its own way."""
+    text = body.decode("utf-8")
+
+    def parse_float(literal: str) -> float:
+        value = float(literal)
+        if value in (float("inf"), float("-inf")):
+            raise BadRequest(f"number {literal} is out of range")
+        return value
+
+    def parse_constant(name: str) -> float:
+        raise BadRequest(f"{name} is not valid JSON")
+
+    try:
+        raw = json.loads(text, parse_float=parse_float, parse_constant=parse_constant)
+    except RecursionError:
+        raise BadRequest("request body nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        raise BadRequest("number out of range") from None
+    if _SURROGATE_ESCAPE.search(text):
+        raw = _replace_surrogates(raw)
+    return raw
+
+
 def _too_deep(text: str) -> str:
     depth = 0
     in_str = escaped = False
