@@ -3,6 +3,11 @@ where Go has none) instead of a traceback, and the server keeps answering afterw
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+from typing import Any
+
 import httpx
 import pytest
 from app_harness import JSON, TINY, Served
@@ -200,3 +205,45 @@ async def test_apis_go_does_not_decode_replace_lone_surrogates(srv: Served, path
     assert r.status_code == 200, r.text
     (req,) = srv.engine.requests
     assert "a\ufffd" in req.prompt
+
+
+async def test_non_streaming_client_that_leaves_is_dropped_quietly(
+    srv: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    srv.engine.completion_gate = asyncio.Event()
+    gone = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+    body = json.dumps({"model": TINY, "prompt": "hi", "stream": False}).encode()
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/generate",
+        "raw_path": b"/api/generate",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:11434"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 11434),
+    }
+    call = asyncio.ensure_future(srv.app(scope, receive, send))
+    await srv.engine.wait_for_requests(1)
+    gone.set()
+    await call
+    assert sent[0]["status"] == 499
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    srv.engine.completion_gate = None
+    await assert_still_answers(srv)
