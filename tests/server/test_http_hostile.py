@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from app_harness import JSON, TINY, Served
+from app_harness import JSON, TINY, Served, Start
 
 from pollama.create import build
 
@@ -247,3 +247,26 @@ async def test_non_streaming_client_that_leaves_is_dropped_quietly(
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     srv.engine.completion_gate = None
     await assert_still_answers(srv)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/generate", {"model": TINY, "prompt": "hi"}),
+        ("/v1/chat/completions", {"model": TINY, "messages": [{"role": "user", "content": "hi"}]}),
+        ("/v1/messages", {"model": TINY, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}),
+    ],
+)
+async def test_full_queue_503_carries_retry_after(start: Start, path: str, body: dict[str, Any]) -> None:
+    async with start(OLLAMA_MAX_QUEUE="1") as srv:
+        gate = srv.engine.load_gate = asyncio.Event()
+        loading = asyncio.ensure_future(srv.http.post("/api/generate", json={"model": TINY, "stream": False}))
+        await srv.engine.loading.wait()
+        busy = await srv.http.post(path, json=body)
+        assert busy.status_code == 503, busy.text
+        assert busy.headers["retry-after"] == "1"
+        gate.set()
+        assert (await loading).status_code == 200
+        served = await srv.http.post(path, json=body)
+        assert served.status_code == 200, served.text
+        assert "retry-after" not in served.headers
