@@ -12,6 +12,8 @@ import httpx
 import pytest
 from app_harness import JSON, TINY, Served, Start
 
+from pollama.api.jsonio import decode
+from pollama.api.types import GenerateRequest
 from pollama.create import build
 
 pytestmark = pytest.mark.anyio
@@ -270,3 +272,10 @@ async def test_full_queue_503_carries_retry_after(start: Start, path: str, body:
         served = await srv.http.post(path, json=body)
         assert served.status_code == 200, served.text
         assert "retry-after" not in served.headers
+
+
+def test_big_integer_in_a_raw_json_field_is_kept_exact() -> None:
+    # ``format`` is a json.RawMessage in Go: the digits pass through untouched.
+    body = b'{"model": "m", "format": {"type": "integer", "maximum": 99999999999999999999999}}'
+    req = decode(body, GenerateRequest, "GenerateRequest")
+    assert req.format == {"type": "integer", "maximum": 99999999999999999999999}

@@ -225,7 +225,7 @@ def _walk(raw: Any) -> Iterator[tuple[tuple[int | str, ...], Any]]:
 
 def _settle_numbers(raw: Any, model: type[BaseModel], go_name: str) -> None:
     """Refuse the first number its Go target cannot hold, as Go does; put back the rest (a big integer is
-    fine as ``float64`` in an ``interface{}`` or a map)."""
+    fine as ``float64`` in an ``interface{}`` or a map; an option checks its own range)."""
     for path, value in _walk(raw):
         if not isinstance(value, _Number):
             continue
@@ -241,7 +241,8 @@ def _settle_numbers(raw: Any, model: type[BaseModel], go_name: str) -> None:
         parent: Any = raw
         for part in path[:-1]:
             parent = parent[part]
-        parent[path[-1]] = as_float
+        # Kept exact as Python reads it: a ``json.RawMessage`` (``format``) keeps it verbatim in Go too.
+        parent[path[-1]] = int(value.literal)
 
 
 def _number_target(model: type[BaseModel], path: tuple[int | str, ...]) -> str:
