@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
+from pollama.api.jsonio import loads_standard
 from pollama.errors import BadRequest
 
 
@@ -100,7 +101,7 @@ def decode(body: bytes, model: type[R]) -> R:
     if not body.strip():
         raise BadRequest("request body is empty")
     try:
-        raw = json.loads(body)
+        raw = loads_standard(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise BadRequest(f"invalid JSON in request body: {err}") from None
     if not isinstance(raw, dict):

@@ -7,7 +7,10 @@ Responses are encoded by ``pollama.gojson``.
 from __future__ import annotations
 
 import json
+import re
+import types
 import typing
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -84,10 +87,7 @@ def decode(body: bytes, model: type[T], go_name: str, go_types: dict[str, str] |
     if not body.strip():
         raise BadRequest("missing request body")
     text = body.decode("utf-8", errors="replace")
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise BadRequest(_go_syntax_error(text, err)) from None
+    raw = _loads(text, model, go_name)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -96,6 +96,204 @@ def decode(body: bytes, model: type[T], go_name: str, go_types: dict[str, str] |
         return model.model_validate(raw)
     except ValidationError as err:
         raise BadRequest(_go_type_error(err, raw, model, go_name, go_types or {})) from None
+
+
+_MAX_DEPTH = 10_000
+"""Go's ``encoding/json`` scanner refuses a value nested deeper than this."""
+
+_INT64 = 2**63
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Python's json reads these literals; Go's scanner stops at their first character.
+_CONSTANTS = {
+    "NaN": "invalid character 'N' looking for beginning of value",
+    "Infinity": "invalid character 'I' looking for beginning of value",
+    "-Infinity": "invalid character 'I' in numeric literal",
+}
+
+
+class _Number:
+    """A number literal Python reads but a Go value may not hold: kept as written until its target is known."""
+
+    __slots__ = ("literal",)
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+
+def _loads(text: str, model: type[BaseModel], go_name: str) -> Any:
+    """``json.loads`` with Go's decoder's refusals: non-standard constants, numbers too big for their Go type,
+    nesting past Go's depth; lone surrogates become U+FFFD as Go's decoder makes them."""
+    found: list[_Number] = []
+
+    def parse_float(literal: str) -> float | _Number:
+        value = float(literal)
+        if value in (float("inf"), float("-inf")):
+            found.append(_Number(literal))
+            return found[-1]
+        return value
+
+    def parse_int(literal: str) -> int | _Number:
+        value = int(literal)
+        if not -_INT64 <= value < _INT64:
+            found.append(_Number(literal))
+            return found[-1]
+        return value
+
+    def parse_constant(name: str) -> float:
+        raise BadRequest(_CONSTANTS[name])
+
+    try:
+        raw = json.loads(text, parse_float=parse_float, parse_int=parse_int, parse_constant=parse_constant)
+    except json.JSONDecodeError as err:
+        raise BadRequest(_go_syntax_error(text, err)) from None
+    except RecursionError:
+        raise BadRequest(_too_deep(text)) from None
+    except ValueError:
+        # int() refuses a literal of more than 4,300 digits, which no Go number type holds either.
+        raise BadRequest("json: number out of range") from None
+    if found:
+        _settle_numbers(raw, model, go_name)
+    if _SURROGATE_ESCAPE.search(text):
+        raw = _replace_surrogates(raw)
+    return raw
+
+
+def loads_standard(body: bytes) -> Any:
+    """Standard JSON for the APIs Go does not decode (Anthropic, OpenAI Responses): ``NaN``/``Infinity``,
+    numbers past float64 and nesting too deep to follow are ``BadRequest``; lone surrogates become U+FFFD.
+    Malformed JSON or UTF-8 is left to the caller (``ValueError``), which words it its own way."""
+    text = body.decode("utf-8")
+
+    def parse_float(literal: str) -> float:
+        value = float(literal)
+        if value in (float("inf"), float("-inf")):
+            raise BadRequest(f"number {literal} is out of range")
+        return value
+
+    def parse_constant(name: str) -> float:
+        raise BadRequest(f"{name} is not valid JSON")
+
+    try:
+        raw = json.loads(text, parse_float=parse_float, parse_constant=parse_constant)
+    except RecursionError:
+        raise BadRequest("request body nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        raise BadRequest("number out of range") from None
+    if _SURROGATE_ESCAPE.search(text):
+        raw = _replace_surrogates(raw)
+    return raw
+
+
+def _too_deep(text: str) -> str:
+    depth = 0
+    in_str = escaped = False
+    for ch in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "{[":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return f"invalid character {_go_quote_char(ch)} exceeded max depth"
+        elif ch in "}]":
+            depth -= 1
+    # Go would read this body; Python's parser stops sooner.
+    return "request body nested too deeply"
+
+
+def _walk(raw: Any) -> Iterator[tuple[tuple[int | str, ...], Any]]:
+    """Every value of ``raw`` with its path, in document order, without recursion (bodies may nest deeply)."""
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), raw)]
+    while stack:
+        path, value = stack.pop()
+        yield path, value
+        if isinstance(value, dict):
+            stack.extend(((*path, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
+
+
+def _settle_numbers(raw: Any, model: type[BaseModel], go_name: str) -> None:
+    """Refuse the first number its Go target cannot hold, as Go does; put back the rest (a big integer is
+    fine as ``float64`` in an ``interface{}`` or a map; an option checks its own range)."""
+    for path, value in _walk(raw):
+        if not isinstance(value, _Number):
+            continue
+        target = _number_target(model, path)
+        as_float = float(value.literal)
+        if target == "int" or as_float in (float("inf"), float("-inf")):
+            if not path:
+                raise BadRequest(f"json: cannot unmarshal number {value.literal} into Go value of type api.{go_name}")
+            struct, field, _ = _go_field(model, go_name, path)
+            raise BadRequest(
+                f"json: cannot unmarshal number {value.literal} into Go struct field {struct}.{field} of type {target}"
+            )
+        parent: Any = raw
+        for part in path[:-1]:
+            parent = parent[part]
+        # Kept exact as Python reads it: a ``json.RawMessage`` (``format``) keeps it verbatim in Go too.
+        parent[path[-1]] = int(value.literal)
+
+
+def _number_target(model: type[BaseModel], path: tuple[int | str, ...]) -> str:
+    """``int`` when the value at ``path`` lands in a Go integer, else ``float64`` (a float or an ``interface{}``)."""
+    annotation: Any = model
+    for part in path:
+        annotation = _strip(annotation)
+        if isinstance(part, str) and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(part) or next(
+                (f for f in annotation.model_fields.values() if f.alias == part), None
+            )
+            if info is None:
+                return "float64"
+            annotation = info.annotation
+        elif isinstance(part, int) and typing.get_origin(annotation) is list:
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return "float64"
+    return "int" if _strip(annotation) is int else "float64"
+
+
+def _strip(annotation: Any) -> Any:
+    """The type under ``Optional``/``Annotated`` (the first non-None member of a union)."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def _replace_surrogates(raw: Any) -> Any:
+    """Go's decoder turns an unpaired ``\\uD800``-``\\uDFFF`` escape into U+FFFD; Python keeps it, and it
+    cannot then be encoded as UTF-8."""
+    if isinstance(raw, str):
+        return _LONE_SURROGATE.sub("\ufffd", raw)
+    for _, value in _walk(raw):
+        if isinstance(value, dict):
+            fixed = {
+                _LONE_SURROGATE.sub("\ufffd", k): _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v
+                for k, v in value.items()
+            }
+            value.clear()
+            value.update(fixed)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                if isinstance(v, str):
+                    value[i] = _LONE_SURROGATE.sub("\ufffd", v)
+    return raw
 
 
 def _go_type_error(

@@ -118,15 +118,24 @@ def apply(base: Options, values: Mapping[str, Any] | None) -> Options:
     )
 
 
+_INT64 = 2**63
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
 def _convert(key: str, value: Any) -> Any:
     kind = KINDS[key]
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidOption(f'option "{key}" must be of type integer')
+        # Go's options are int64; a float past that range has no defined conversion there, so refuse it.
+        if not -_INT64 <= value < _INT64:
+            raise BadRequest(f'option "{key}" is out of range for an integer')
         return int(value)
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidOption(f'option "{key}" must be of type float32')
+        if not -_FLOAT32_MAX <= value <= _FLOAT32_MAX:
+            raise BadRequest(f'option "{key}" is out of range for float32')
         return float(value)
     if kind == "bool":
         if not isinstance(value, bool):

@@ -270,6 +270,8 @@ async def create(svc: Services, req: CreateRequest) -> AsyncIterator[Progress]:
         else:
             loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
 
+    # The request is refused (bad name, bad paths) before a missing base is pulled, as Ollama does.
+    _validate(svc.store, req)
     async for item in _pull_missing_base(svc, req.from_):
         yield item
     worker = loop.run_in_executor(None, work)

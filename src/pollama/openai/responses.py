@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
+from pollama.api.jsonio import loads_standard
 from pollama.api.types import ChatRequest, Message, ToolCall, ToolCallFunction
 from pollama.errors import BadRequest
 
@@ -46,7 +47,7 @@ def parse_request(body: bytes) -> ResponsesRequest:
     if not body.strip():
         raise BadRequest("missing request body")
     try:
-        raw = json.loads(body)
+        raw = loads_standard(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise BadRequest(f"invalid JSON in request body: {err}") from None
     if not isinstance(raw, dict):

@@ -19,6 +19,9 @@ from pollama.gojson import marshal
 
 log = logging.getLogger("pollama")
 
+RETRY_AFTER_SECONDS = 1
+"""``Retry-After`` on a 503 for a full queue."""
+
 _STATUS: tuple[tuple[type[PollamaError], int], ...] = (
     (BadRequest, 400),
     (Unauthorized, 401),
@@ -57,9 +60,12 @@ async def native_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PollamaError)
     path = request.url.path
     matches = [p for p in _SHAPES if path.startswith(p)]
-    if matches:
-        return _SHAPES[max(matches, key=len)](exc)
-    return error_response(exc)
+    response = _SHAPES[max(matches, key=len)](exc) if matches else error_response(exc)
+    if isinstance(exc, ServerBusy):
+        # Ollama sends no hint; a full queue drains as requests finish, and clients that honour the header
+        # (the OpenAI and Anthropic SDKs among them) back off instead of retrying at once.
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -80,13 +80,20 @@ async def _collect(request: Request, it: AsyncIterator[W], combine: Callable[[Se
 
     task = asyncio.ensure_future(gather())
     watcher = asyncio.ensure_future(_wait_disconnect(request))
+    finished = False
     try:
-        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finished = task in done
     finally:
+        watcher.cancel()
         if not task.done():
             task.cancel()
-        watcher.cancel()
-    if task.cancelled():
+            # cancel() only asks: wait until the generation has stopped, so nothing is read from (or left
+            # running in) an unfinished task.
+            await asyncio.wait({task})
+    if not finished:
+        if not task.cancelled():
+            task.exception()  # read, so that asyncio does not log an error the client is not there to see
         await _aclose(it)
         return Response(status_code=499)
     items = task.result()
