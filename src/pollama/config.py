@@ -141,6 +141,49 @@ def api_keys_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in keys if k))
 
 
+KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
+"""The KV cache types Ollama accepts; anything else falls back to f16."""
+
+_DEFAULT_LOAD_TIMEOUT = 300.0
+
+
+def flash_attention_from_env(raw: str) -> bool | None:
+    """``OLLAMA_FLASH_ATTENTION``: unset leaves the choice to llama.cpp (``None``, its "auto")."""
+    return parse_bool(raw) if raw else None
+
+
+def kv_cache_type_from_env(raw: str, flash_attention: bool | None) -> str:
+    """``OLLAMA_KV_CACHE_TYPE``, case-insensitive. A quantized cache needs flash attention in llama.cpp (the V
+    cache cannot be quantized without it), so without flash attention turned on it falls back to f16 with a
+    warning, as Ollama does; so does a type Ollama does not know."""
+    kind = raw.lower()
+    if not kind or kind == "f16":
+        return "f16"
+    if kind not in KV_CACHE_TYPES:
+        log.warning("kv cache type not supported, using f16: OLLAMA_KV_CACHE_TYPE=%s", raw)
+        return "f16"
+    if flash_attention is not True:
+        log.warning("quantized kv cache requested but flash attention disabled, using f16: type=%s", kind)
+        return "f16"
+    return kind
+
+
+def load_timeout_from_env(raw: str) -> float:
+    """``OLLAMA_LOAD_TIMEOUT``: a Go duration or a number of seconds, 5 minutes by default; zero or less waits
+    forever (``FOREVER``). An unparseable value keeps the default, as Ollama does."""
+    if not raw:
+        return _DEFAULT_LOAD_TIMEOUT
+    try:
+        seconds = parse_go_duration(raw)
+    except DurationError:
+        try:
+            seconds = float(int(raw))
+        except ValueError:
+            log.warning("invalid environment variable, using default: OLLAMA_LOAD_TIMEOUT=%s default=5m", raw)
+            return _DEFAULT_LOAD_TIMEOUT
+    return FOREVER if seconds <= 0 else seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -156,6 +199,11 @@ class Settings:
     origins: tuple[str, ...]
     api_keys: tuple[str, ...] = ()
     """The keys a request may present; empty (the default) leaves the server open, as Ollama is."""
+    flash_attention: bool | None = None
+    """``None``: llama.cpp decides (its "auto")."""
+    kv_cache_type: str = "f16"
+    load_timeout: float = _DEFAULT_LOAD_TIMEOUT
+    """Seconds a runner may take to load its model; ``FOREVER`` for no limit."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -169,6 +217,7 @@ class Settings:
         except ValueError:
             debug = 1 if parse_bool(debug_raw) else 0
         num_parallel = _uint(e, "OLLAMA_NUM_PARALLEL", 4) or 4
+        flash_attention = flash_attention_from_env(_clean(e, "OLLAMA_FLASH_ATTENTION"))
         return cls(
             host=host,
             port=port,
@@ -182,4 +231,7 @@ class Settings:
             debug=debug,
             origins=tuple(o.strip() for o in _clean(e, "OLLAMA_ORIGINS").split(",") if o.strip()),
             api_keys=api_keys_from_env(e),
+            flash_attention=flash_attention,
+            kv_cache_type=kv_cache_type_from_env(_clean(e, "OLLAMA_KV_CACHE_TYPE"), flash_attention),
+            load_timeout=load_timeout_from_env(_clean(e, "OLLAMA_LOAD_TIMEOUT")),
         )

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pollama.config import DurationError, Settings, parse_bool, parse_go_duration, parse_host
+from pollama.config import (
+    FOREVER,
+    DurationError,
+    Settings,
+    parse_bool,
+    parse_go_duration,
+    parse_host,
+)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +113,49 @@ def test_allowed_hosts(host: str, allowed: bool) -> None:
     from pollama.server.hosts import host_allowed
 
     assert host_allowed(host, "thismachine") is allowed
+
+
+def test_engine_settings_defaults() -> None:
+    s = Settings.from_env({})
+    assert (s.flash_attention, s.kv_cache_type, s.load_timeout) == (None, "f16", 300.0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("", None), ("1", True), ("true", True), ("yes", True), ("0", False), ("false", False)]
+)
+def test_flash_attention(raw: str, expected: bool | None) -> None:
+    assert Settings.from_env({"OLLAMA_FLASH_ATTENTION": raw}).flash_attention is expected
+
+
+@pytest.mark.parametrize(
+    ("kv", "fa", "expected"),
+    [
+        ("q8_0", "1", "q8_0"),
+        ("Q4_0", "1", "q4_0"),
+        ("f16", "1", "f16"),
+        ("", "1", "f16"),
+        ("q8_0", "", "f16"),
+        ("q8_0", "0", "f16"),
+        ("q5_1", "1", "f16"),
+        ("bogus", "1", "f16"),
+    ],
+)
+def test_kv_cache_type(kv: str, fa: str, expected: str) -> None:
+    env = {"OLLAMA_KV_CACHE_TYPE": kv, "OLLAMA_FLASH_ATTENTION": fa}
+    assert Settings.from_env(env).kv_cache_type == expected
+
+
+def test_kv_cache_type_fallbacks_warn(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="pollama"):
+        Settings.from_env({"OLLAMA_KV_CACHE_TYPE": "q8_0"})
+        Settings.from_env({"OLLAMA_KV_CACHE_TYPE": "bogus", "OLLAMA_FLASH_ATTENTION": "1"})
+    assert "quantized kv cache requested but flash attention disabled" in caplog.text
+    assert "kv cache type not supported" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [("", 300.0), ("10m", 600.0), ("1h30m", 5400.0), ("90", 90.0), ("0", FOREVER), ("-1s", FOREVER), ("x", 300.0)],
+)
+def test_load_timeout(raw: str, seconds: float) -> None:
+    assert Settings.from_env({"OLLAMA_LOAD_TIMEOUT": raw}).load_timeout == seconds

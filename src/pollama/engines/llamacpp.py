@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import os
 import shutil
 import socket
@@ -36,6 +37,9 @@ def _runner_argv(spec: LoadSpec, sock_path: str) -> list[str]:
     argv += ["--num-batch", str(spec.num_batch), "--num-thread", str(spec.num_thread)]
     if spec.use_mmap is not None:
         argv.append("--mmap" if spec.use_mmap else "--no-mmap")
+    if spec.flash_attention is not None:
+        argv.append("--flash-attn" if spec.flash_attention else "--no-flash-attn")
+    argv += ["--cache-type", spec.kv_cache_type]
     if log.isEnabledFor(logging.DEBUG):
         argv.append("--verbose")
     return argv
@@ -88,8 +92,10 @@ class LlamaCppRunner:
     # lifecycle
 
     @classmethod
-    async def start(cls, spec: LoadSpec, *, load_timeout: float = 300) -> LlamaCppRunner:
-        """Spawn a runner and wait until its model is loaded. Raises RunnerLoadFailed if it exits or times out."""
+    async def start(cls, spec: LoadSpec) -> LlamaCppRunner:
+        """Spawn a runner and wait until its model is loaded. Raises RunnerLoadFailed if it exits or takes longer
+        than ``spec.load_timeout`` (OLLAMA_LOAD_TIMEOUT)."""
+        load_timeout = spec.load_timeout if math.isfinite(spec.load_timeout) else None
         tmpdir = tempfile.mkdtemp(prefix="pollama-runner-")
         sock_path = os.path.join(tmpdir, "runner.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -119,7 +125,8 @@ class LlamaCppRunner:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(stderr_task), 2)
             if isinstance(e, asyncio.TimeoutError):
-                raise RunnerLoadFailed(runner._failure("timed out waiting for llama runner to start")) from None
+                what = f"timed out waiting for llama runner to start after {spec.load_timeout:g}s (OLLAMA_LOAD_TIMEOUT)"
+                raise RunnerLoadFailed(runner._failure(what)) from None
             if isinstance(e, RunnerLoadFailed):
                 raise RunnerLoadFailed(runner._failure(e.message)) from None
             raise

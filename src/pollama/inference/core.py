@@ -156,6 +156,9 @@ async def session(
         num_batch=opts.runner.num_batch,
         num_thread=opts.runner.num_thread,
         use_mmap=opts.runner.use_mmap,
+        flash_attention=svc.settings.flash_attention,
+        kv_cache_type=svc.settings.kv_cache_type,
+        load_timeout=svc.settings.load_timeout,
     )
     lease = await svc.scheduler.acquire(
         str(model.model_path), model.name.display_shortest(), spec, keep_alive, model.record

@@ -1,7 +1,8 @@
 """Entry point of a runner process: ``python -m pollama.runner``.
 
     python -m pollama.runner --model PATH --socket PATH --num-ctx N --parallel P
-                             [--num-batch B] [--num-thread T] [--mmap | --no-mmap] [--verbose]
+                             [--num-batch B] [--num-thread T] [--mmap | --no-mmap]
+                             [--flash-attn | --no-flash-attn] [--cache-type f16|q8_0|q4_0] [--verbose]
 
 --model       GGUF file to load
 --socket      Unix socket the pollama server is listening on; the runner connects to it once the model is
@@ -11,6 +12,8 @@
 --num-batch   maximum tokens per llama_decode call (default 512)
 --num-thread  CPU threads; 0 (default) means the number of physical cores
 --mmap/--no-mmap  force memory-mapping the model on or off (default: llama.cpp decides)
+--flash-attn/--no-flash-attn  force flash attention on or off (default: llama.cpp decides)
+--cache-type  KV cache type for keys and values (default f16; a quantized type needs --flash-attn)
 --verbose     pass all of llama.cpp's log to stderr (otherwise warnings and errors only)
 
 The process exits when the server closes the connection. Diagnostics go to stderr.
@@ -36,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--num-batch", type=int, default=512)
     ap.add_argument("--num-thread", type=int, default=0)
     ap.add_argument("--mmap", action=argparse.BooleanOptionalAction, default=None)
+    ap.add_argument("--flash-attn", action=argparse.BooleanOptionalAction, default=None)
+    ap.add_argument("--cache-type", choices=("f16", "q8_0", "q4_0"), default="f16")
     ap.add_argument("--verbose", action="store_true")
     return ap.parse_args(argv)
 
@@ -58,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         num_batch=max(1, args.num_batch),
         num_thread=args.num_thread,
         use_mmap=args.mmap,
+        flash_attention=args.flash_attn,
+        kv_cache_type=args.cache_type,
     )
     init_backend(args.verbose)
     try:

@@ -15,6 +15,13 @@ from pollama.runner.types import LoadSpec, RunnerInfo
 _GGML_LOG_WARN = 3
 _GGML_LOG_CONT = 5
 
+# KV cache type name -> (ggml type id, bytes per block, elements per block).
+_KV_TYPES: dict[str, tuple[int, int, int]] = {
+    "f16": (ll.GGML_TYPE_F16, 2, 1),
+    "q8_0": (ll.GGML_TYPE_Q8_0, 34, 32),
+    "q4_0": (ll.GGML_TYPE_Q4_0, 18, 32),
+}
+
 
 def physical_cores() -> int:
     """Physical core count (hyper-threads share execution units, so extra threads only add contention)."""
@@ -94,6 +101,13 @@ class Model:
         # window are gone and a sequence cannot be cut back to a shared prefix.
         cparams.swa_full = True
         cparams.no_perf = True
+        if spec.flash_attention is not None:
+            cparams.flash_attn_type = (
+                ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if spec.flash_attention else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED
+            )
+        kv_type = _KV_TYPES[spec.kv_cache_type][0]
+        cparams.type_k = kv_type
+        cparams.type_v = kv_type
         ctx = ll.llama_init_from_model(model, cparams)
         if not ctx:
             ll.llama_model_free(model)
@@ -165,7 +179,8 @@ class Model:
             return None
 
     def kv_bytes(self) -> int:
-        """Size of the f16 KV cache. llama.cpp only logs this figure, so compute it from the model's shape."""
+        """Size of the KV cache in its type (f16, q8_0 or q4_0). llama.cpp only logs this figure, so compute it
+        from the model's shape."""
         buf = ctypes.create_string_buffer(64)
         n = ll.llama_model_meta_val_str(self.model, b"general.architecture", buf, 64)
         arch = buf.value.decode() if n > 0 else ""
@@ -176,7 +191,8 @@ class Model:
         v_len = self._meta_int(f"{arch}.attention.value_length") or head_dim
         n_head_kv = int(ll.llama_model_n_head_kv(self.model)) or n_head
         n_cells = int(ll.llama_n_ctx(self.ctx))
-        return n_cells * n_layer * n_head_kv * (k_len + v_len) * 2
+        _, block_bytes, block_elems = _KV_TYPES[self.spec.kv_cache_type]
+        return n_cells * n_layer * n_head_kv * (k_len + v_len) * block_bytes // block_elems
 
     def info(self) -> RunnerInfo:
         return RunnerInfo(

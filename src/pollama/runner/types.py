@@ -13,7 +13,9 @@ from pollama.api.responses import Logprob
 @dataclass(frozen=True)
 class LoadSpec:
     """How to load one model into one runner process. ``num_ctx`` is per sequence; the KV cache holds
-    ``num_ctx * num_parallel`` tokens shared by all sequences."""
+    ``num_ctx * num_parallel`` tokens shared by all sequences. ``flash_attention`` ``None`` lets llama.cpp
+    decide; ``kv_cache_type`` is one of f16, q8_0, q4_0 (a quantized type needs flash attention on);
+    ``load_timeout`` is in seconds (infinite: no limit)."""
 
     model_path: str
     num_ctx: int
@@ -21,6 +23,9 @@ class LoadSpec:
     num_batch: int = 512
     num_thread: int = 0
     use_mmap: bool | None = None
+    flash_attention: bool | None = None
+    kv_cache_type: str = "f16"
+    load_timeout: float = 300.0
 
 
 @dataclass
