@@ -141,6 +141,10 @@ def api_keys_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in keys if k))
 
 
+DEFAULT_MAX_BODY = 256 << 20
+"""256 MiB: far above any chat with base64 images or embedding batch, far below a server's memory."""
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -156,6 +160,8 @@ class Settings:
     origins: tuple[str, ...]
     api_keys: tuple[str, ...] = ()
     """The keys a request may present; empty (the default) leaves the server open, as Ollama is."""
+    max_body: int = 0
+    """The largest request body accepted, in bytes (``/api/blobs/`` exempt); 0 is no limit."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -182,4 +188,5 @@ class Settings:
             debug=debug,
             origins=tuple(o.strip() for o in _clean(e, "OLLAMA_ORIGINS").split(",") if o.strip()),
             api_keys=api_keys_from_env(e),
+            max_body=_uint(e, "OLLAMA_MAX_BODY", DEFAULT_MAX_BODY),
         )
