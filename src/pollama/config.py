@@ -184,6 +184,10 @@ def load_timeout_from_env(raw: str) -> float:
     return FOREVER if seconds <= 0 else seconds
 
 
+DEFAULT_MAX_BODY = 256 << 20
+"""256 MiB: far above any chat with base64 images or embedding batch, far below a server's memory."""
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str
@@ -204,6 +208,9 @@ class Settings:
     kv_cache_type: str = "f16"
     load_timeout: float = _DEFAULT_LOAD_TIMEOUT
     """Seconds a runner may take to load its model; ``FOREVER`` for no limit."""
+
+    max_body: int = 0
+    """The largest request body accepted, in bytes (``/api/blobs/`` exempt); 0 is no limit."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -234,4 +241,5 @@ class Settings:
             flash_attention=flash_attention,
             kv_cache_type=kv_cache_type_from_env(_clean(e, "OLLAMA_KV_CACHE_TYPE"), flash_attention),
             load_timeout=load_timeout_from_env(_clean(e, "OLLAMA_LOAD_TIMEOUT")),
+            max_body=_uint(e, "OLLAMA_MAX_BODY", DEFAULT_MAX_BODY),
         )

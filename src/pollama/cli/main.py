@@ -6,10 +6,13 @@ Errors are one line on stderr, ``Error: <message>``, and exit status 1, as Ollam
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
+from types import FrameType
 
 from pollama import __version__
 from pollama.cli import models, transfer
@@ -113,6 +116,26 @@ ROOT_FLAGS = [
 ]
 
 
+def _after_shutdown(sig: int, frame: FrameType | None) -> None:
+    """The signal handler uvicorn hands a caught SIGTERM/SIGINT back to once its graceful shutdown is done."""
+
+
+class _ShutdownCancelFilter(logging.Filter):
+    """Turns uvicorn's traceback for a request cut at the end of the graceful shutdown into one warning line.
+
+    A stream still running when ``timeout_graceful_shutdown`` runs out is cancelled on purpose; that is the
+    shutdown working, not an application error.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, asyncio.CancelledError) and "graceful shutdown" in str(exc):
+            record.msg, record.args = "request cancelled at shutdown", None
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
@@ -125,6 +148,13 @@ def _serve(settings: Settings) -> int:
     logging.getLogger("pollama").info(
         "Listening on %s:%d (version %s), models in %s", settings.host, settings.port, __version__, settings.models
     )
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT (in-flight requests get `timeout_graceful_shutdown`, then
+    # the lifespan stops every runner) and then re-raises the signal under the handlers it found, which would
+    # kill the process with it (-15) or raise KeyboardInterrupt. Ollama exits 0 after such a shutdown, and so
+    # does pollama: the handlers uvicorn restores and re-raises into do nothing.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _after_shutdown)
+    logging.getLogger("uvicorn.error").addFilter(_ShutdownCancelFilter())
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -27,6 +27,7 @@ from pollama.server.auth import APIKeyMiddleware
 from pollama.server.cors import CORSMiddleware, OriginPolicy, allowed_origins
 from pollama.server.errors import http_error, native_error
 from pollama.server.hosts import AllowedHostsMiddleware
+from pollama.server.limits import BodyLimitMiddleware
 from pollama.server.routes import routes
 from pollama.services import Services
 from pollama.store.builtin import ensure_builtin
@@ -71,6 +72,7 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
         Middleware(CORSMiddleware, policy=OriginPolicy(allowed_origins(settings.origins))),
         Middleware(AllowedHostsMiddleware, listen_host=settings.host),
         Middleware(APIKeyMiddleware, keys=settings.api_keys),
+        Middleware(BodyLimitMiddleware, limit=settings.max_body),
     ]
     return Starlette(
         routes=[
