@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 from starlette.requests import Request
@@ -41,6 +41,7 @@ from pollama.server.streaming import services
 log = logging.getLogger("pollama")
 
 T = TypeVar("T")
+R_contra = TypeVar("R_contra", contravariant=True)
 
 
 def openai_error(err: PollamaError) -> Response:
@@ -164,6 +165,32 @@ def _error_frame(err: Exception) -> str:
     return marshal(error_body(str(err), 500))
 
 
+class _Chunks(Protocol[R_contra]):
+    """What turns one choice's native answers into OpenAI chunks (chat's or completions')."""
+
+    def chunks(self, index: int, resp: R_contra) -> list[dict[str, Any]]: ...
+
+    def usage_chunk(self) -> dict[str, Any]: ...
+
+
+def _stream(runs: Sequence[AsyncIterator[R_contra]], writer: _Chunks[R_contra], include_usage: bool) -> Response:
+    """The choices' answers as SSE chunks in arrival order, the usage chunk when asked for, then ``[DONE]``."""
+
+    async def events() -> AsyncIterator[Event]:
+        try:
+            async for index, resp in merged(runs):
+                for chunk in writer.chunks(index, resp):
+                    yield None, marshal(chunk)
+        except Exception as err:
+            yield None, _error_frame(err)
+            return
+        if include_usage:
+            yield None, marshal(writer.usage_chunk())
+        yield None, "[DONE]"
+
+    return sse_response(events())
+
+
 async def chat_completions(request: Request) -> Response:
     call = oai_chat.decode_chat(decode_object(await request.body(), "ChatCompletionRequest"))
     svc = services(request)
@@ -177,21 +204,7 @@ async def chat_completions(request: Request) -> Response:
             return Response(status_code=499)
         return json_response(marshal(oai_chat.completion_json(cid, created, model, answers, call)))
     runs = await started(its)
-    writer = oai_chat.ChunkWriter(cid, created, model, call)
-
-    async def events() -> AsyncIterator[Event]:
-        try:
-            async for index, resp in merged(runs):
-                for chunk in writer.chunks(index, resp):
-                    yield None, marshal(chunk)
-        except Exception as err:
-            yield None, _error_frame(err)
-            return
-        if call.include_usage:
-            yield None, marshal(writer.usage_chunk())
-        yield None, "[DONE]"
-
-    return sse_response(events())
+    return _stream(runs, oai_chat.ChunkWriter(cid, created, model, call), call.include_usage)
 
 
 async def completions(request: Request) -> Response:
@@ -206,21 +219,7 @@ async def completions(request: Request) -> Response:
             return Response(status_code=499)
         return json_response(marshal(oai_completions.completion_json(cid, created, model, answers, call)))
     runs = await started(its)
-    writer = oai_completions.CompletionChunks(cid, created, model, call)
-
-    async def events() -> AsyncIterator[Event]:
-        try:
-            async for index, resp in merged(runs):
-                for chunk in writer.chunks(index, resp):
-                    yield None, marshal(chunk)
-        except Exception as err:
-            yield None, _error_frame(err)
-            return
-        if call.include_usage:
-            yield None, marshal(writer.usage_chunk())
-        yield None, "[DONE]"
-
-    return sse_response(events())
+    return _stream(runs, oai_completions.CompletionChunks(cid, created, model, call), call.include_usage)
 
 
 async def embeddings(request: Request) -> Response:
