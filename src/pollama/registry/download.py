@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import random
@@ -36,7 +35,7 @@ from pollama.api.responses import Progress
 from pollama.registry import rawhttp
 from pollama.registry.client import RegistryClient, RegistryError, _ssl_context, new_http_client
 from pollama.registry.hashing import hash_growing_file
-from pollama.registry.parts import Part, part_sizes
+from pollama.registry.parts import Part, part_sizes, read_parts, remove_state_files, state_path
 from pollama.registry.transfer import direct_ok, finish, in_thread, is_loopback
 
 log = logging.getLogger("pollama.registry")
@@ -154,7 +153,7 @@ class Download:
             raise DigestMismatchError(self.digest, got)
         os.chmod(self.partial, 0o644)
         os.replace(self.partial, self.path)
-        self._remove_state_files()
+        remove_state_files(self.path)
 
     def _hash(self, stop: threading.Event) -> str:
         return hash_growing_file(self.partial, self.total, self._watermark, self._hash_wakeup, stop)
@@ -168,52 +167,25 @@ class Download:
         resp = await client.request("HEAD", url)
         await resp.aclose()
         self.total = int(resp.headers.get("content-length", "0") or 0)
-        self._remove_state_files()
+        remove_state_files(self.path)
         with contextlib.suppress(FileNotFoundError):
             self.partial.unlink()  # data without state can't be trusted
         for n, (offset, size) in enumerate(part_sizes(self.total)):
             part = Part(n, offset, size)
-            self._write_state_file(part)
+            state_path(self.partial, part.n).write_bytes(part.state())
             self.parts.append(part)
         if self.parts:
             log.info("downloading %s in %d part(s)", self.digest[7:19], len(self.parts))
 
     def _read_parts(self) -> list[Part]:
-        files = list(self.path.parent.glob(f"{self.path.name}-partial-*"))
-        if not files:
-            return []
-        parts = []
         try:
-            for f in files:
-                d = json.loads(f.read_bytes())
-                parts.append(Part(int(d["N"]), int(d["Offset"]), int(d["Size"]), int(d.get("Completed", 0))))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+            return read_parts(self.path, self.partial)
+        except ValueError as e:
             log.warning("discarding unreadable partial download of %s: %s", self.digest[7:19], e)
             return []
-        parts.sort(key=lambda p: p.offset)
-        offset = 0
-        for i, p in enumerate(parts):
-            if p.n != i or p.offset != offset or not 0 <= p.completed <= p.size:
-                return []
-            offset += p.size
-        # The state says bytes are on disk; without the data file that would be a lie.
-        if not self.partial.is_file() or self.partial.stat().st_size not in (0, offset):
-            return []
-        return parts
-
-    def _state_path(self, part: Part) -> Path:
-        return Path(f"{self.partial}-{part.n}")
-
-    def _write_state_file(self, part: Part) -> None:
-        self._state_path(part).write_bytes(part.state())
-
-    def _remove_state_files(self) -> None:
-        for f in self.path.parent.glob(f"{self.path.name}-partial-*"):
-            with contextlib.suppress(FileNotFoundError):
-                f.unlink()
 
     def _discard(self) -> None:
-        self._remove_state_files()
+        remove_state_files(self.path)
         with contextlib.suppress(FileNotFoundError):
             self.partial.unlink()
 
@@ -266,7 +238,7 @@ class Download:
         if not body:
             return
         fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT, 0o644)
-        state_fd = os.open(self._state_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
+        state_fd = os.open(state_path(self.partial, part.n), os.O_WRONLY | os.O_CREAT, 0o644)
         try:
             if os.fstat(fd).st_size != self.total:
                 os.ftruncate(fd, self.total)
@@ -351,7 +323,7 @@ class Download:
         def transfer() -> None:
             # The thread has its own descriptors: if the download is cancelled it may still be finishing a write.
             fd = os.open(self.partial, os.O_WRONLY)
-            state_fd = os.open(self._state_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
+            state_fd = os.open(state_path(self.partial, part.n), os.O_WRONLY | os.O_CREAT, 0o644)
             try:
                 head = get.open()
                 start = part.starts_at
@@ -389,7 +361,7 @@ class Download:
                 raise _Stalled() from e
             raise
         fd = os.open(self.partial, os.O_WRONLY)
-        state_fd = os.open(self._state_path(part), os.O_WRONLY | os.O_CREAT, 0o644)
+        state_fd = os.open(state_path(self.partial, part.n), os.O_WRONLY | os.O_CREAT, 0o644)
         written = self._recorder(part, state_fd)
         try:
             if resp.status_code != 206 and not (resp.status_code == 200 and part.starts_at == 0):
