@@ -3,12 +3,11 @@ strictly (no type coercion), with validation errors in Anthropic's words (``path
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from pollama.api.jsonio import loads_standard
+from pollama.api.jsonio import load_object
 from pollama.errors import BadRequest
 
 
@@ -98,14 +97,7 @@ R = TypeVar("R", bound=CountTokensRequest)
 
 def decode(body: bytes, model: type[R]) -> R:
     """Parse and validate a request body; anything malformed is a 400 saying where."""
-    if not body.strip():
-        raise BadRequest("request body is empty")
-    try:
-        raw = loads_standard(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise BadRequest(f"invalid JSON in request body: {err}") from None
-    if not isinstance(raw, dict):
-        raise BadRequest("request body must be a JSON object")
+    raw = load_object(body, empty="request body is empty")
     try:
         return model.model_validate(raw)
     except ValidationError as err:

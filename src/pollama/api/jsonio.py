@@ -188,6 +188,20 @@ def loads_standard(body: bytes) -> Any:
     return raw
 
 
+def load_object(body: bytes, *, empty: str) -> dict[str, Any]:
+    """A standard-JSON request body that must be an object (``loads_standard``), or BadRequest: ``empty`` when
+    there is no body, else what is wrong with it."""
+    if not body.strip():
+        raise BadRequest(empty)
+    try:
+        raw = loads_standard(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise BadRequest(f"invalid JSON in request body: {err}") from None
+    if not isinstance(raw, dict):
+        raise BadRequest("request body must be a JSON object")
+    return raw
+
+
 def _too_deep(text: str) -> str:
     depth = 0
     in_str = escaped = False

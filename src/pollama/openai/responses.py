@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from pollama.api.jsonio import loads_standard
+from pollama.api.jsonio import load_object
 from pollama.api.types import ChatRequest, Message, ToolCall, ToolCallFunction
 from pollama.errors import BadRequest
 
@@ -44,14 +44,7 @@ class ResponsesRequest(BaseModel):
 
 def parse_request(body: bytes) -> ResponsesRequest:
     """The request body, or a ``BadRequest`` that says what is wrong with it."""
-    if not body.strip():
-        raise BadRequest("missing request body")
-    try:
-        raw = loads_standard(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise BadRequest(f"invalid JSON in request body: {err}") from None
-    if not isinstance(raw, dict):
-        raise BadRequest("request body must be a JSON object")
+    raw = load_object(body, empty="missing request body")
     try:
         return ResponsesRequest.model_validate(raw)
     except ValidationError as err:
