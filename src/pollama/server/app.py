@@ -22,6 +22,7 @@ from pollama.server import (
     routes_openai,
     routes_registry,
     routes_responses,
+    routes_ui,
 )
 from pollama.server.auth import APIKeyMiddleware
 from pollama.server.cors import CORSMiddleware, OriginPolicy, allowed_origins
@@ -84,6 +85,7 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
             *routes_responses.routes,
             *routes_anthropic.routes,
             *metrics.routes,
+            *routes_ui.routes,
         ],
         middleware=middleware,
         lifespan=lifespan,
