@@ -272,7 +272,7 @@ function onSubmit(event) {
   ui.input.value = "";
   autosize();
   state.conv.messages.push({ role: "user", content: text });
-  if (state.conv.title === "New chat") state.conv.title = text.replace(/\s+/g, " ").slice(0, 48);
+  if (state.conv.title === "New chat") state.conv.title = text.replace(/\s+/g, " ").slice(0, 48).trim();
   generate();
 }
 

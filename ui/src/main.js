@@ -69,6 +69,7 @@ async function main() {
     .catch(() => {});
   await initChat();
   document.body.dataset.ready = "true";
+  performance.mark("pollama-ready");
 }
 
 main().catch((err) => toast(err.message, "error"));
