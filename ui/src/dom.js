@@ -127,7 +127,8 @@ export function formatBytes(n) {
     v /= 1000;
     i++;
   }
-  return `${i === 0 ? v : v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+  // Go's format.HumanBytes: whole units from 10 up, one decimal below when there is a fraction.
+  return `${v >= 10 || Number.isInteger(v) ? Math.trunc(v) : v.toFixed(1)} ${units[i]}`;
 }
 
 export function relativeTime(when, now = Date.now()) {

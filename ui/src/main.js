@@ -30,6 +30,7 @@ async function keyDialog(message) {
 }
 
 const views = {};
+let started = false;
 
 function route() {
   const name = (location.hash.match(/^#\/(\w+)/) ?? [])[1];
@@ -41,7 +42,9 @@ function route() {
   }
   watchRunning(current === "running");
   if (current === "models") refreshModels();
-  if (current === "chat") refreshChatModels();
+  // The first load lists the models in initChat.
+  if (current === "chat" && started) refreshChatModels();
+  started = true;
 }
 
 async function main() {
