@@ -33,7 +33,7 @@ export function chatView() {
     id: "prompt",
     rows: 1,
     placeholder: "Message",
-    title: "Enter sends, Shift+Enter starts a new line",
+    title: "Enter sends, Shift+Enter starts a new line, Escape stops the answer",
     "aria-label": "Message",
     onKeydown: onPromptKey,
     onInput: autosize,
@@ -251,7 +251,8 @@ function autosize() {
 }
 
 function onPromptKey(event) {
-  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+  if (event.key === "Escape" && state.controller) state.controller.abort();
+  else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     onSubmit(event);
   }

@@ -81,7 +81,7 @@ function row(m) {
     h("td", null, d.parameter_size ?? ""),
     h("td", null, d.quantization_level ?? ""),
     h("td", null, caps.map((c) => h("span", { class: `badge cap-${c}` }, c))),
-    h("td", { title: m.modified_at }, relativeTime(m.modified_at)),
+    h("td", { class: "when", title: m.modified_at }, relativeTime(m.modified_at)),
     h(
       "td",
       { class: "actions" },

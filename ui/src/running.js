@@ -56,7 +56,7 @@ export async function refreshRunning() {
             h("td", { class: "num" }, formatBytes(m.size)),
             h("td", null, processor(m.size, m.size_vram)),
             h("td", { class: "num" }, m.context_length ?? ""),
-            h("td", { title: m.expires_at }, new Date(m.expires_at).getFullYear() > 2200 ? "Forever" : relativeTime(m.expires_at)),
+            h("td", { class: "when", title: m.expires_at }, new Date(m.expires_at).getFullYear() > 2200 ? "Forever" : relativeTime(m.expires_at)),
             h("td", { class: "actions" }, h("button", { type: "button", class: "button", onClick: () => unload(m.name) }, "Unload")),
           ),
         )
