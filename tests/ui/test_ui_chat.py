@@ -274,6 +274,13 @@ def test_model_output_is_sanitised_and_thinking_collapses(chat: Chat) -> None:
     page.locator(".msg-body a", has_text="click").click()
     assert page.evaluate("window.pwned") is None
     assert body.locator(".code-block .hljs-built_in").inner_text() == "print"
+    # The browser enforces the page's CSP: a script element added at run time does not run.
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.pwned = 4'; "
+        "document.body.append(s); }"
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.pwned") is None
     thinking = chat.answer().locator("details.thinking")
     assert not thinking.evaluate("d => d.open")
     thinking.locator("summary").click()

@@ -158,3 +158,18 @@ def test_bad_json_gets_gos_wording(http: TestClient) -> None:
     r = http.post("/ui/modelfile", content=b'{"model": 1}')
     assert r.status_code == 400
     assert "cannot unmarshal number" in r.json()["error"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:11434", "localhost:11434", "[::1]:11434"])
+def test_the_pages_own_calls_pass_cors_and_the_host_check(http: TestClient, host: str) -> None:
+    # The page's fetches are same-origin: Chromium sends an Origin equal to the Host on POST.
+    headers = {"Host": host, "Origin": f"http://{host}"}
+    assert http.get("/ui/", headers={"Host": host}).status_code == 200
+    r = http.post("/ui/modelfile", json={"model": "m", "modelfile": "FROM a"}, headers=headers)
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+
+
+def test_another_sites_page_cannot_call_it(http: TestClient) -> None:
+    body = {"model": "m", "modelfile": "FROM a"}
+    assert http.post("/ui/modelfile", json=body, headers={"Origin": "http://evil.example"}).status_code == 403
+    assert http.get("/ui/", headers={"Host": "evil.example"}).status_code == 403  # DNS rebinding
