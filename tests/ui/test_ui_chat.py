@@ -173,6 +173,25 @@ def test_switching_model(chat: Chat) -> None:
     assert answer.locator(".msg-role").inner_text() == BASE
 
 
+def test_system_prompt_and_json_output(chat: Chat) -> None:
+    page = chat.page
+    page.click("#new-chat")
+    page.select_option("#model-select", INSTRUCT)
+    chat.option("num_predict", "40")
+    chat.option("temperature", "0")
+    page.fill("#system-prompt", "You describe people as JSON objects.")
+    page.press("#system-prompt", "Tab")
+    page.check("#opt-json")
+    n = len(chat.sent)
+    chat.send("A person named Ada, aged 36.")
+    answer = chat.wait_done(n)
+    body = chat.sent[-1]
+    assert body["format"] == "json" and body["options"] == {"num_predict": 40, "temperature": 0}
+    assert body["messages"][0] == {"role": "system", "content": "You describe people as JSON objects."}
+    assert answer.locator(".msg-body").inner_text().lstrip().startswith("{")  # the grammar holds it to JSON
+    page.click("#settings-toggle")
+
+
 def test_tool_calls_are_shown(chat: Chat) -> None:
     page = chat.page
     page.click("#new-chat")
@@ -196,7 +215,7 @@ def test_conversations_are_kept_renamed_exported_and_deleted(chat: Chat) -> None
     page.wait_for_selector("body[data-ready]")
     titles = page.locator(".conv-title").all_inner_texts()
     first = "Write a Python function that reverses a string."
-    assert len(titles) == 3 and first in titles
+    assert len(titles) == 4 and first in titles
     # Rename, from the keyboard.
     page.get_by_role("button", name=f"Rename {first}").click()
     page.fill(".dialog-input", "French greeting")
@@ -218,7 +237,7 @@ def test_conversations_are_kept_renamed_exported_and_deleted(chat: Chat) -> None
     page.reload()
     page.wait_for_selector("body[data-ready]")
     assert "French greeting" not in page.locator(".conv-title").all_inner_texts()
-    assert len(page.locator(".conv-title").all_inner_texts()) == 2
+    assert len(page.locator(".conv-title").all_inner_texts()) == 3
 
 
 HOSTILE = """Some **bold** text.
