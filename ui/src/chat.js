@@ -1,18 +1,12 @@
 // The chat view: conversations (IndexedDB) in a sidebar, a model picker, settings (system prompt, options,
 // think, JSON output, tools), the message list streamed from /api/chat, and the composer.
 import { getJSON, isAbort, stream } from "./api.js";
-import { ask, clear, confirmDialog, copyButton, download, formatSeconds, h, toast } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
+import { ask, clear, confirmDialog, download, h, toast } from "./dom.js";
+import { renderMessage } from "./message.js";
+import { requestBody, settingsPanel } from "./settings.js";
 import { deleteConversation, listConversations, newConversation, saveConversation } from "./store.js";
 
 const LAST_MODEL = "pollama.lastModel";
-const OPTIONS = [
-  ["temperature", "Temperature", "0.8", "0.05"],
-  ["top_p", "Top P", "0.9", "0.05"],
-  ["num_ctx", "Context (num_ctx)", "4096", "1"],
-  ["num_predict", "Max tokens (num_predict)", "-1", "1"],
-  ["seed", "Seed", "random", "1"],
-];
 
 const state = { convs: [], conv: null, models: [], controller: null };
 const ui = {};
@@ -22,12 +16,20 @@ export function chatView() {
   ui.sidebar = h(
     "aside",
     { class: "sidebar", id: "chat-sidebar" },
-    h("button", { type: "button", class: "button primary wide", id: "new-chat", onClick: () => startNew() }, "+ New chat"),
+    h(
+      "button",
+      { type: "button", class: "button primary wide", id: "new-chat", onClick: () => startNew() },
+      "+ New chat",
+    ),
     ui.convList,
     h("button", { type: "button", class: "button wide", onClick: exportAll }, "Export all (JSON)"),
   );
   ui.model = h("select", { id: "model-select", "aria-label": "Model", onChange: onModelChange });
-  ui.settings = settingsPanel();
+  ui.panel = settingsPanel(
+    () => state.conv,
+    () => persist(),
+  );
+  ui.settings = ui.panel.el;
   ui.messages = h("div", { class: "messages", id: "messages", "aria-live": "polite" });
   ui.input = h("textarea", {
     id: "prompt",
@@ -58,10 +60,23 @@ export function chatView() {
     ui.model,
     ui.title,
     h("span", { class: "spacer" }),
-    h("button", { type: "button", class: "button", id: "settings-toggle", "aria-expanded": "false", onClick: toggleSettings }, "Settings"),
-    h("button", { type: "button", class: "button", onClick: exportCurrent, title: "Download this conversation as JSON" }, "Export"),
+    h(
+      "button",
+      { type: "button", class: "button", id: "settings-toggle", "aria-expanded": "false", onClick: toggleSettings },
+      "Settings",
+    ),
+    h(
+      "button",
+      { type: "button", class: "button", onClick: exportCurrent, title: "Download this conversation as JSON" },
+      "Export",
+    ),
   );
-  ui.root = h("section", { class: "view chat-view", id: "view-chat" }, ui.sidebar, h("div", { class: "chat-main" }, bar, ui.settings, ui.messages, composer));
+  ui.root = h(
+    "section",
+    { class: "view chat-view", id: "view-chat" },
+    ui.sidebar,
+    h("div", { class: "chat-main" }, bar, ui.settings, ui.messages, composer),
+  );
   return ui.root;
 }
 
@@ -76,7 +91,9 @@ export async function refreshModels() {
   try {
     const { models } = await getJSON("/api/tags");
     // Embedding-only models cannot chat.
-    state.models = models.filter((m) => !(m.capabilities ?? []).includes("embedding") || (m.capabilities ?? []).includes("completion"));
+    state.models = models.filter(
+      (m) => !(m.capabilities ?? []).includes("embedding") || (m.capabilities ?? []).includes("completion"),
+    );
   } catch (err) {
     toast(`Could not list models: ${err.message}`, "error");
   }
@@ -96,7 +113,10 @@ function fillModels() {
   const current = state.conv?.model;
   const names = state.models.map((m) => m.name);
   if (current && !names.includes(current)) names.push(current);
-  clear(ui.model, names.length ? names.map((n) => h("option", { value: n }, n)) : h("option", { value: "" }, "No models: pull one"));
+  clear(
+    ui.model,
+    names.length ? names.map((n) => h("option", { value: n }, n)) : h("option", { value: "" }, "No models: pull one"),
+  );
   if (current) ui.model.value = current;
   else if (state.conv && names.length) state.conv.model = ui.model.value;
 }
@@ -119,7 +139,7 @@ function select(conv) {
   state.conv = conv;
   ui.sidebar.classList.remove("open");
   fillModels();
-  loadSettings();
+  ui.panel.load(conv);
   renderConvList();
   renderMessages();
 }
@@ -139,9 +159,38 @@ function renderConvList() {
       h(
         "li",
         { class: conv === state.conv ? "conv active" : "conv" },
-        h("button", { type: "button", class: "conv-title", "aria-current": conv === state.conv ? "true" : null, onClick: () => select(conv) }, conv.title),
-        h("button", { type: "button", class: "mini", title: "Rename", "aria-label": `Rename ${conv.title}`, onClick: () => rename(conv) }, "\u270E"),
-        h("button", { type: "button", class: "mini", title: "Delete", "aria-label": `Delete ${conv.title}`, onClick: () => remove(conv) }, "\u00D7"),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "conv-title",
+            "aria-current": conv === state.conv ? "true" : null,
+            onClick: () => select(conv),
+          },
+          conv.title,
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "mini",
+            title: "Rename",
+            "aria-label": `Rename ${conv.title}`,
+            onClick: () => rename(conv),
+          },
+          "\u270E",
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "mini",
+            title: "Delete",
+            "aria-label": `Delete ${conv.title}`,
+            onClick: () => remove(conv),
+          },
+          "\u00D7",
+        ),
       ),
     ),
   );
@@ -156,7 +205,8 @@ async function rename(conv) {
 }
 
 async function remove(conv) {
-  if (!(await confirmDialog("Delete conversation?", `"${conv.title}" will be deleted from this browser.`, "Delete"))) return;
+  if (!(await confirmDialog("Delete conversation?", `"${conv.title}" will be deleted from this browser.`, "Delete")))
+    return;
   await deleteConversation(conv.id);
   state.convs = state.convs.filter((c) => c !== conv);
   if (conv === state.conv) {
@@ -171,7 +221,10 @@ function exportCurrent() {
 }
 
 function exportAll() {
-  download("pollama-conversations.json", state.convs.filter((c) => c.messages.length));
+  download(
+    "pollama-conversations.json",
+    state.convs.filter((c) => c.messages.length),
+  );
 }
 
 function onModelChange() {
@@ -180,69 +233,9 @@ function onModelChange() {
   persist();
 }
 
-// Settings: the conversation's system prompt, options, think level, JSON output and tools.
-function settingsPanel() {
-  ui.system = h("textarea", { id: "system-prompt", rows: 3, placeholder: "You are a helpful assistant.", onChange: saveSettings });
-  ui.options = {};
-  const fields = OPTIONS.map(([key, label, placeholder, step]) => {
-    ui.options[key] = h("input", { type: "number", id: `opt-${key}`, step, placeholder, onChange: saveSettings });
-    return h("label", { class: "field" }, h("span", null, label), ui.options[key]);
-  });
-  ui.think = h(
-    "select",
-    { id: "opt-think", onChange: saveSettings },
-    [
-      ["", "Model default"],
-      ["false", "Off"],
-      ["true", "On"],
-      ["low", "Low"],
-      ["medium", "Medium"],
-      ["high", "High"],
-    ].map(([v, t]) => h("option", { value: v }, t)),
-  );
-  ui.json = h("input", { type: "checkbox", id: "opt-json", onChange: saveSettings });
-  ui.tools = h("textarea", {
-    id: "opt-tools",
-    rows: 4,
-    spellcheck: "false",
-    placeholder: '[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]',
-    onChange: saveSettings,
-  });
-  return h(
-    "div",
-    { class: "settings", id: "settings", hidden: true },
-    h("label", { class: "field wide" }, h("span", null, "System prompt"), ui.system),
-    h("div", { class: "option-grid" }, fields, h("label", { class: "field" }, h("span", null, "Thinking"), ui.think)),
-    h("label", { class: "check" }, ui.json, " JSON output (format: json)"),
-    h("label", { class: "field wide" }, h("span", null, "Tools (JSON array of function definitions)"), ui.tools),
-  );
-}
-
 function toggleSettings(event) {
   ui.settings.hidden = !ui.settings.hidden;
   event.currentTarget.setAttribute("aria-expanded", String(!ui.settings.hidden));
-}
-
-function loadSettings() {
-  const conv = state.conv;
-  ui.system.value = conv.system ?? "";
-  for (const [key, input] of Object.entries(ui.options)) input.value = conv.options?.[key] ?? "";
-  ui.think.value = conv.think ?? "";
-  ui.json.checked = !!conv.json;
-  ui.tools.value = conv.tools ?? "";
-}
-
-function saveSettings() {
-  const conv = state.conv;
-  conv.system = ui.system.value;
-  conv.options = {};
-  for (const [key, input] of Object.entries(ui.options)) {
-    if (input.value !== "" && Number.isFinite(Number(input.value))) conv.options[key] = Number(input.value);
-  }
-  conv.think = ui.think.value;
-  conv.json = ui.json.checked;
-  conv.tools = ui.tools.value;
-  persist();
 }
 
 function autosize() {
@@ -275,23 +268,6 @@ function onSubmit(event) {
   state.conv.messages.push({ role: "user", content: text });
   if (state.conv.title === "New chat") state.conv.title = text.replace(/\s+/g, " ").slice(0, 48).trim();
   generate();
-}
-
-function requestBody(conv) {
-  const messages = [];
-  if (conv.system?.trim()) messages.push({ role: "system", content: conv.system });
-  for (const m of conv.messages) {
-    if (m.role === "assistant" && m.error && !m.content && !m.tool_calls?.length) continue;
-    const out = { role: m.role, content: m.content ?? "" };
-    if (m.tool_calls?.length) out.tool_calls = m.tool_calls;
-    messages.push(out);
-  }
-  const body = { model: conv.model, messages, stream: true };
-  if (Object.keys(conv.options ?? {}).length) body.options = conv.options;
-  if (conv.think) body.think = conv.think === "true" ? true : conv.think === "false" ? false : conv.think;
-  if (conv.json) body.format = "json";
-  if (conv.tools?.trim()) body.tools = JSON.parse(conv.tools);
-  return body;
 }
 
 async function generate() {
@@ -365,10 +341,21 @@ function stickToBottom() {
 function renderMessages() {
   const conv = state.conv;
   if (!conv.messages.length) {
-    clear(ui.messages, h("div", { class: "empty" }, h("h2", null, conv.model || "pollama"), h("p", null, "Ask anything. Answers stream from /api/chat on this server.")));
+    clear(
+      ui.messages,
+      h(
+        "div",
+        { class: "empty" },
+        h("h2", null, conv.model || "pollama"),
+        h("p", null, "Ask anything. Answers stream from /api/chat on this server."),
+      ),
+    );
     return;
   }
-  clear(ui.messages, conv.messages.map((msg, i) => messageView(msg, i)));
+  clear(
+    ui.messages,
+    conv.messages.map((msg, i) => messageView(msg, i)),
+  );
   ui.messages.scrollTop = ui.messages.scrollHeight;
 }
 
@@ -378,64 +365,14 @@ function messageView(msg, index) {
   return el;
 }
 
-function figures(s) {
-  const parts = [];
-  if (s.eval_count) {
-    parts.push(`${s.eval_count} tokens`);
-    if (s.eval_duration) parts.push(`${(s.eval_count / (s.eval_duration / 1e9)).toFixed(1)} tok/s`);
-  }
-  // Time to first token from the server's own durations: loading the model, then reading the prompt.
-  parts.push(`first token ${formatSeconds(s.load_duration + s.prompt_eval_duration)}`);
-  if (s.prompt_eval_count) {
-    const rate = s.prompt_eval_duration ? `, ${(s.prompt_eval_count / (s.prompt_eval_duration / 1e9)).toFixed(0)} tok/s` : "";
-    parts.push(`prompt ${s.prompt_eval_count} tokens${rate}`);
-  }
-  parts.push(`total ${formatSeconds(s.total_duration)}`);
-  if (s.done_reason && s.done_reason !== "stop") parts.push(`(${s.done_reason})`);
-  return parts.join(" \u00B7 ");
-}
-
 function updateMessage(el, msg, live) {
-  const conv = state.conv;
   const index = Number(el.dataset.index);
-  const last = index === conv.messages.length - 1;
-  const parts = [];
-  parts.push(h("div", { class: "msg-role" }, msg.role === "user" ? "You" : (msg.model ?? "assistant")));
-  if (msg.thinking) {
-    const details = h("details", { class: "thinking", open: live && !msg.content ? true : null }, h("summary", null, live && !msg.content ? "Thinking\u2026" : "Thinking"), h("div", { class: "thinking-body" }, msg.thinking));
-    // Keep the reader's choice while the answer streams.
-    const prior = el.querySelector("details.thinking");
-    if (prior && live) details.open = prior.open || !msg.content;
-    parts.push(details);
-  }
-  if (msg.role === "user") parts.push(h("div", { class: "msg-body plain" }, msg.content));
-  else {
-    const body = h("div", { class: "msg-body markdown" });
-    renderMarkdown(body, msg.content);
-    if (live && !msg.content && !msg.thinking) body.append(h("span", { class: "typing", "aria-label": "Waiting for the model" }, "\u2026"));
-    parts.push(body);
-  }
-  if (msg.tool_calls?.length) {
-    parts.push(
-      h(
-        "div",
-        { class: "tool-calls" },
-        msg.tool_calls.map((call) =>
-          h("div", { class: "tool-call" }, h("span", { class: "tool-label" }, "Tool call"), h("code", { class: "tool-name" }, call.function?.name ?? "?"), h("pre", null, JSON.stringify(call.function?.arguments ?? {}, null, 2))),
-        ),
-      ),
-    );
-  }
-  if (msg.error) parts.push(h("div", { class: "msg-error", role: "alert" }, msg.error));
-  if (msg.stopped) parts.push(h("div", { class: "msg-note" }, "Stopped"));
-  if (msg.stats) parts.push(h("div", { class: "msg-stats" }, figures(msg.stats)));
-  if (!live) {
-    const actions = h("div", { class: "msg-actions" }, copyButton(() => msg.content));
-    if (msg.role === "user") actions.append(h("button", { type: "button", class: "mini", onClick: () => edit(el, index) }, "Edit"));
-    if (msg.role === "assistant" && last) actions.append(h("button", { type: "button", class: "mini regenerate", onClick: regenerate }, "Regenerate"));
-    parts.push(actions);
-  }
-  el.replaceChildren(...parts);
+  renderMessage(el, msg, {
+    live,
+    last: index === state.conv.messages.length - 1,
+    onEdit: () => edit(el, index),
+    onRegenerate: regenerate,
+  });
 }
 
 function regenerate() {
@@ -448,7 +385,12 @@ function regenerate() {
 function edit(el, index) {
   if (state.controller) return;
   const msg = state.conv.messages[index];
-  const area = h("textarea", { class: "edit-box", rows: Math.min(12, msg.content.split("\n").length + 1), value: msg.content, "aria-label": "Edit message" });
+  const area = h("textarea", {
+    class: "edit-box",
+    rows: Math.min(12, msg.content.split("\n").length + 1),
+    value: msg.content,
+    "aria-label": "Edit message",
+  });
   const save = () => {
     const text = area.value.trim();
     if (!text) return;
@@ -465,7 +407,12 @@ function edit(el, index) {
   el.replaceChildren(
     h("div", { class: "msg-role" }, "You (editing)"),
     area,
-    h("div", { class: "msg-actions" }, h("button", { type: "button", class: "button primary", onClick: save }, "Save & send"), h("button", { type: "button", class: "button", onClick: renderMessages }, "Cancel")),
+    h(
+      "div",
+      { class: "msg-actions" },
+      h("button", { type: "button", class: "button primary", onClick: save }, "Save & send"),
+      h("button", { type: "button", class: "button", onClick: renderMessages }, "Cancel"),
+    ),
   );
   area.focus();
 }

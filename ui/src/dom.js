@@ -53,7 +53,13 @@ function modal({ title, message, input, confirm = "OK", danger = false, cancel =
         h(
           "div",
           { class: "dialog-actions" },
-          cancel ? h("button", { type: "button", class: "button", value: "cancel", onClick: () => dialog.close("") }, "Cancel") : null,
+          cancel
+            ? h(
+                "button",
+                { type: "button", class: "button", value: "cancel", onClick: () => dialog.close("") },
+                "Cancel",
+              )
+            : null,
           h("button", { type: "submit", class: danger ? "button danger" : "button primary", value: "ok" }, confirm),
         ),
       ),
@@ -78,7 +84,13 @@ export const show = (title, body) => {
   const dialog = h(
     "dialog",
     { class: "dialog wide", "aria-label": title },
-    h("form", { method: "dialog" }, h("h2", null, title), body, h("div", { class: "dialog-actions" }, h("button", { class: "button primary", value: "ok" }, "Close"))),
+    h(
+      "form",
+      { method: "dialog" },
+      h("h2", null, title),
+      body,
+      h("div", { class: "dialog-actions" }, h("button", { class: "button primary", value: "ok" }, "Close")),
+    ),
   );
   dialog.addEventListener("close", () => dialog.remove());
   document.body.append(dialog);

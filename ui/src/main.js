@@ -25,7 +25,10 @@ function cycleTheme() {
 }
 
 async function keyDialog(message) {
-  const key = await ask("API key", storedKey(), { message: `${message} It is kept in this browser and sent as a Bearer token.`, confirm: "Save" });
+  const key = await ask("API key", storedKey(), {
+    message: `${message} It is kept in this browser and sent as a Bearer token.`,
+    confirm: "Save",
+  });
   return key == null ? null : key.trim();
 }
 

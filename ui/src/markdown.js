@@ -21,7 +21,24 @@ import yaml from "highlight.js/lib/languages/yaml";
 import { Marked } from "marked";
 import { copyButton, h } from "./dom.js";
 
-const languages = { bash, c, cpp, css, diff, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
+const languages = {
+  bash,
+  c,
+  cpp,
+  css,
+  diff,
+  go,
+  java,
+  javascript,
+  json,
+  markdown,
+  python,
+  rust,
+  sql,
+  typescript,
+  xml,
+  yaml,
+};
 for (const [name, lang] of Object.entries(languages)) hljs.registerLanguage(name, lang);
 hljs.registerAliases(["sh", "shell", "zsh", "console"], { languageName: "bash" });
 hljs.registerAliases(["html", "svg"], { languageName: "xml" });
@@ -52,7 +69,12 @@ function decorate(pre) {
     code.innerHTML = html;
     code.classList.add("hljs");
   }
-  const head = h("div", { class: "code-head" }, h("span", { class: "code-lang" }, lang ?? "text"), copyButton(() => text));
+  const head = h(
+    "div",
+    { class: "code-head" },
+    h("span", { class: "code-lang" }, lang ?? "text"),
+    copyButton(() => text),
+  );
   const wrap = h("div", { class: "code-block" }, head);
   pre.replaceWith(wrap);
   wrap.append(pre);

@@ -10,11 +10,31 @@ let onChat = () => {};
 export function modelsView({ changed, chat }) {
   onChanged = changed;
   onChat = chat;
-  ui.pullName = h("input", { id: "pull-name", placeholder: "qwen2.5-coder:0.5b or registry.local:5000/library/model:tag", "aria-label": "Model to pull", required: true, spellcheck: "false", autocapitalize: "off" });
+  ui.pullName = h("input", {
+    id: "pull-name",
+    placeholder: "qwen2.5-coder:0.5b or registry.local:5000/library/model:tag",
+    "aria-label": "Model to pull",
+    required: true,
+    spellcheck: "false",
+    autocapitalize: "off",
+  });
   ui.insecure = h("input", { type: "checkbox", id: "pull-insecure" });
   ui.pulls = h("div", { class: "pulls" });
-  ui.createName = h("input", { id: "create-name", placeholder: "my-model", "aria-label": "Name of the new model", required: true, spellcheck: "false" });
-  ui.modelfile = h("textarea", { id: "create-modelfile", rows: 6, spellcheck: "false", "aria-label": "Modelfile", placeholder: "FROM qwen2.5-coder:0.5b\nSYSTEM You answer in French.\nPARAMETER temperature 0.2", required: true });
+  ui.createName = h("input", {
+    id: "create-name",
+    placeholder: "my-model",
+    "aria-label": "Name of the new model",
+    required: true,
+    spellcheck: "false",
+  });
+  ui.modelfile = h("textarea", {
+    id: "create-modelfile",
+    rows: 6,
+    spellcheck: "false",
+    "aria-label": "Modelfile",
+    placeholder: "FROM qwen2.5-coder:0.5b\nSYSTEM You answer in French.\nPARAMETER temperature 0.2",
+    required: true,
+  });
   ui.createStatus = h("div", { class: "create-status", role: "status" });
   ui.table = h("tbody");
   ui.count = h("span", { class: "count" });
@@ -25,26 +45,54 @@ export function modelsView({ changed, chat }) {
       "div",
       { class: "panel" },
       h("h2", null, "Pull a model"),
-      h("form", { class: "row-form", onSubmit: onPull }, ui.pullName, h("label", { class: "check" }, ui.insecure, " insecure (http)"), h("button", { type: "submit", class: "button primary", id: "pull-button" }, "Pull")),
+      h(
+        "form",
+        { class: "row-form", onSubmit: onPull },
+        ui.pullName,
+        h("label", { class: "check" }, ui.insecure, " insecure (http)"),
+        h("button", { type: "submit", class: "button primary", id: "pull-button" }, "Pull"),
+      ),
       ui.pulls,
     ),
     h(
       "details",
       { class: "panel" },
       h("summary", null, h("h2", null, "Create from a Modelfile")),
-      h("form", { class: "stack-form", onSubmit: onCreate }, ui.createName, ui.modelfile, h("div", null, h("button", { type: "submit", class: "button primary", id: "create-button" }, "Create")), ui.createStatus),
+      h(
+        "form",
+        { class: "stack-form", onSubmit: onCreate },
+        ui.createName,
+        ui.modelfile,
+        h("div", null, h("button", { type: "submit", class: "button primary", id: "create-button" }, "Create")),
+        ui.createStatus,
+      ),
     ),
     h(
       "div",
       { class: "panel" },
-      h("div", { class: "panel-head" }, h("h2", null, "Models ", ui.count), h("button", { type: "button", class: "button", onClick: refreshModels }, "Refresh")),
+      h(
+        "div",
+        { class: "panel-head" },
+        h("h2", null, "Models ", ui.count),
+        h("button", { type: "button", class: "button", onClick: refreshModels }, "Refresh"),
+      ),
       h(
         "div",
         { class: "table-wrap" },
         h(
           "table",
           { class: "table", id: "models-table" },
-          h("thead", null, h("tr", null, ["Name", "Size", "Family", "Parameters", "Quantization", "Capabilities", "Modified", ""].map((t) => h("th", { scope: "col" }, t)))),
+          h(
+            "thead",
+            null,
+            h(
+              "tr",
+              null,
+              ["Name", "Size", "Family", "Parameters", "Quantization", "Capabilities", "Modified", ""].map((t) =>
+                h("th", { scope: "col" }, t),
+              ),
+            ),
+          ),
           ui.table,
         ),
       ),
@@ -80,12 +128,18 @@ function row(m) {
     h("td", null, d.family ?? ""),
     h("td", null, d.parameter_size ?? ""),
     h("td", null, d.quantization_level ?? ""),
-    h("td", null, caps.map((c) => h("span", { class: `badge cap-${c}` }, c))),
+    h(
+      "td",
+      null,
+      caps.map((c) => h("span", { class: `badge cap-${c}` }, c)),
+    ),
     h("td", { class: "when", title: m.modified_at }, relativeTime(m.modified_at)),
     h(
       "td",
       { class: "actions" },
-      caps.includes("completion") || !caps.includes("embedding") ? h("button", { type: "button", class: "mini", onClick: () => onChat(m.name) }, "Chat") : null,
+      caps.includes("completion") || !caps.includes("embedding")
+        ? h("button", { type: "button", class: "mini", onClick: () => onChat(m.name) }, "Chat")
+        : null,
       h("button", { type: "button", class: "mini", onClick: () => details(m.name) }, "Details"),
       h("button", { type: "button", class: "mini", onClick: () => copy(m.name) }, "Copy"),
       h("button", { type: "button", class: "mini danger", onClick: () => remove(m.name) }, "Delete"),
@@ -95,7 +149,12 @@ function row(m) {
 
 function section(title, text, open = false) {
   if (!text) return null;
-  return h("details", { class: "show-section", open }, h("summary", null, title), h("pre", { class: "show-text" }, text));
+  return h(
+    "details",
+    { class: "show-section", open },
+    h("summary", null, title),
+    h("pre", { class: "show-text" }, text),
+  );
 }
 
 async function details(name) {
@@ -124,7 +183,11 @@ async function details(name) {
     h(
       "div",
       { class: "show" },
-      h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", null, k), h("dd", null, String(v))])),
+      h(
+        "dl",
+        { class: "facts" },
+        facts.map(([k, v]) => [h("dt", null, k), h("dd", null, String(v))]),
+      ),
       section("Parameters", info.parameters, true),
       section("System", info.system),
       section("Template", info.template),
@@ -147,7 +210,14 @@ async function copy(name) {
 }
 
 async function remove(name) {
-  if (!(await confirmDialog(`Delete ${name}?`, "Its files are removed from the model store unless another model shares them.", "Delete"))) return;
+  if (
+    !(await confirmDialog(
+      `Delete ${name}?`,
+      "Its files are removed from the model store unless another model shares them.",
+      "Delete",
+    ))
+  )
+    return;
   try {
     await request("/api/delete", { method: "DELETE", body: { model: name } });
     toast(`Deleted ${name}`);
@@ -176,7 +246,12 @@ async function pull(name, insecure) {
   const status = h("span", { class: "pull-status" }, "starting");
   const layers = h("div", { class: "layers" });
   const cancel = h("button", { type: "button", class: "button", onClick: () => controller.abort() }, "Cancel");
-  const card = h("div", { class: "pull-card", dataset: { model: name } }, h("div", { class: "pull-head" }, h("strong", null, name), status, h("span", { class: "spacer" }), cancel), layers);
+  const card = h(
+    "div",
+    { class: "pull-card", dataset: { model: name } },
+    h("div", { class: "pull-head" }, h("strong", null, name), status, h("span", { class: "spacer" }), cancel),
+    layers,
+  );
   ui.pulls.prepend(card);
   const bars = new Map();
   const body = { model: name, stream: true };
@@ -207,9 +282,26 @@ async function pull(name, insecure) {
 
 function layerBar(digest) {
   const fill = h("div", { class: "fill" });
-  const bar = h("div", { class: "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": 0, "aria-label": `Layer ${digest.slice(7, 19)}` }, fill);
+  const bar = h(
+    "div",
+    {
+      class: "bar",
+      role: "progressbar",
+      "aria-valuemin": 0,
+      "aria-valuemax": 100,
+      "aria-valuenow": 0,
+      "aria-label": `Layer ${digest.slice(7, 19)}`,
+    },
+    fill,
+  );
   const text = h("span", { class: "layer-text" });
-  const el = h("div", { class: "layer", dataset: { digest } }, h("code", { class: "digest" }, digest.replace("sha256:", "").slice(0, 12)), bar, text);
+  const el = h(
+    "div",
+    { class: "layer", dataset: { digest } },
+    h("code", { class: "digest" }, digest.replace("sha256:", "").slice(0, 12)),
+    bar,
+    text,
+  );
   return {
     el,
     set(completed, total) {

@@ -13,18 +13,36 @@ export function runningView() {
     h(
       "div",
       { class: "panel" },
-      h("div", { class: "panel-head" }, h("h2", null, "Running models"), h("button", { type: "button", class: "button", onClick: refreshRunning }, "Refresh")),
+      h(
+        "div",
+        { class: "panel-head" },
+        h("h2", null, "Running models"),
+        h("button", { type: "button", class: "button", onClick: refreshRunning }, "Refresh"),
+      ),
       h(
         "div",
         { class: "table-wrap" },
         h(
           "table",
           { class: "table", id: "running-table" },
-          h("thead", null, h("tr", null, ["Name", "Size", "Processor", "Context", "Until", ""].map((t) => h("th", { scope: "col" }, t)))),
+          h(
+            "thead",
+            null,
+            h(
+              "tr",
+              null,
+              ["Name", "Size", "Processor", "Context", "Until", ""].map((t) => h("th", { scope: "col" }, t)),
+            ),
+          ),
           ui.table,
         ),
       ),
-      h("p", { class: "server-info" }, "Server version ", h("span", { class: "version-text", id: "server-version" }, "\u2026")),
+      h(
+        "p",
+        { class: "server-info" },
+        "Server version ",
+        h("span", { class: "version-text", id: "server-version" }, "\u2026"),
+      ),
     ),
   );
 }
@@ -56,11 +74,23 @@ export async function refreshRunning() {
             h("td", { class: "num" }, formatBytes(m.size)),
             h("td", null, processor(m.size, m.size_vram)),
             h("td", { class: "num" }, m.context_length ?? ""),
-            h("td", { class: "when", title: m.expires_at }, new Date(m.expires_at).getFullYear() > 2200 ? "Forever" : relativeTime(m.expires_at)),
-            h("td", { class: "actions" }, h("button", { type: "button", class: "button", onClick: () => unload(m.name) }, "Unload")),
+            h(
+              "td",
+              { class: "when", title: m.expires_at },
+              new Date(m.expires_at).getFullYear() > 2200 ? "Forever" : relativeTime(m.expires_at),
+            ),
+            h(
+              "td",
+              { class: "actions" },
+              h("button", { type: "button", class: "button", onClick: () => unload(m.name) }, "Unload"),
+            ),
           ),
         )
-      : h("tr", null, h("td", { colspan: 6, class: "empty" }, "No model is loaded. Models load on their first request.")),
+      : h(
+          "tr",
+          null,
+          h("td", { colspan: 6, class: "empty" }, "No model is loaded. Models load on their first request."),
+        ),
   );
 }
 
