@@ -106,6 +106,9 @@ def test_a_message_streams_an_answer_with_its_figures(chat: Chat) -> None:
     match = re.match(r"(\d+) tokens · [\d.]+ tok/s · first token [\d.]+ m?s · prompt (\d+) tokens", figures)
     assert match, figures
     assert 0 < int(match[1]) <= 64 and int(match[2]) > 10
+    page.click("#settings-toggle")  # the screenshot shows the conversation
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "chat.png"))
     # Highlighted code with a copy button that copies the code.
     block = answer.locator(".code-block").first
     assert block.locator(".code-lang").inner_text() == "python"
@@ -116,9 +119,6 @@ def test_a_message_streams_an_answer_with_its_figures(chat: Chat) -> None:
     assert page.evaluate("navigator.clipboard.readText()") == code
     # The conversation is named after its first message.
     assert page.locator(".conv.active .conv-title").inner_text().startswith("Write a Python function")
-    page.click("#settings-toggle")  # the screenshot shows the conversation
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "chat.png"))
 
 
 def test_stop_ends_a_reply_mid_way(chat: Chat) -> None:
