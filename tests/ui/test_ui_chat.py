@@ -334,3 +334,7 @@ def test_running_models_and_unload(chat: Chat, ui_server: Server) -> None:
     row.wait_for(state="detached")
     names = [m["name"] for m in httpx.get(f"{ui_server.url}/api/ps").json()["models"]]
     assert INSTRUCT not in names
+    # The other model the chat loaded goes too, and the page says nothing is loaded (and frees the memory).
+    page.locator(f"#running-table tr[data-model='{BASE}']").get_by_role("button", name="Unload").click()
+    page.locator("#running-table td.empty").wait_for()
+    assert httpx.get(f"{ui_server.url}/api/ps").json()["models"] == []
