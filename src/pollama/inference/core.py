@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from pollama.api.options import Options, parse_keep_alive
 from pollama.api.responses import Metrics
 from pollama.api.types import InferenceRequest, Think
-from pollama.engines.base import CompletionRequest, Done, LoadSpec, Runner
+from pollama.engines.base import CompletionRequest, CountsTokens, Done, LoadSpec, Runner
 from pollama.errors import BadRequest, ModelNotFound, Unsupported
 from pollama.inference.output import OutputPlan
 from pollama.metrics import ServerMetrics
@@ -83,8 +83,19 @@ class Session:
         self._server_metrics = metrics
         self.runner: Runner = lease.runner
 
-    async def count_tokens(self, text: str) -> int:
+    async def count_tokens(self, text: str, limit: int | None = None) -> int:
+        """``text``'s token count; past ``limit`` it may be any number above it (the runner stops counting)."""
+        if isinstance(self.runner, CountsTokens):
+            return await self.runner.count_tokens(text, limit)
         return len(await self.runner.tokenize(text))
+
+    def fit_counter(self, num_ctx: int) -> Callable[[str], Awaitable[int]]:
+        """A token counter for prompt truncation, which only asks whether a text fits ``num_ctx``."""
+
+        async def counter(text: str) -> int:
+            return await self.count_tokens(text, num_ctx)
+
+        return counter
 
     async def complete(
         self,
