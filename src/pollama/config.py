@@ -184,6 +184,23 @@ def load_timeout_from_env(raw: str) -> float:
     return FOREVER if seconds <= 0 else seconds
 
 
+def send_timeout_from_env(raw: str) -> float:
+    """``OLLAMA_SEND_TIMEOUT`` (not in Ollama): a Go duration or a number of seconds a client may take to accept
+    one write of an answer, 600 s by default as llama-server's write timeout; zero or less never gives up."""
+    default = 600.0
+    if not raw:
+        return default
+    try:
+        seconds = parse_go_duration(raw)
+    except DurationError:
+        try:
+            seconds = float(int(raw))
+        except ValueError:
+            log.warning("invalid environment variable, using default: OLLAMA_SEND_TIMEOUT=%s default=10m", raw)
+            return default
+    return FOREVER if seconds <= 0 else seconds
+
+
 DEFAULT_MAX_BODY = 256 << 20
 """256 MiB: far above any chat with base64 images or embedding batch, far below a server's memory."""
 
@@ -211,6 +228,8 @@ class Settings:
 
     max_body: int = 0
     """The largest request body accepted, in bytes (``/api/blobs/`` exempt); 0 is no limit."""
+    send_timeout: float = FOREVER
+    """Seconds a client may take to accept one write of an answer before its request is cancelled."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -242,4 +261,5 @@ class Settings:
             kv_cache_type=kv_cache_type_from_env(_clean(e, "OLLAMA_KV_CACHE_TYPE"), flash_attention),
             load_timeout=load_timeout_from_env(_clean(e, "OLLAMA_LOAD_TIMEOUT")),
             max_body=_uint(e, "OLLAMA_MAX_BODY", DEFAULT_MAX_BODY),
+            send_timeout=send_timeout_from_env(_clean(e, "OLLAMA_SEND_TIMEOUT")),
         )
