@@ -24,12 +24,21 @@ def _clean(env: Mapping[str, str], key: str) -> str:
     return env.get(key, "").strip().strip("\"'").strip()
 
 
+_GO_TRUE = ("1", "t", "T", "true", "TRUE", "True")
+_GO_FALSE = ("0", "f", "F", "false", "FALSE", "False")
+
+
+def go_parse_bool(value: str) -> bool | None:
+    """Go's ``strconv.ParseBool``: exactly its spellings, ``None`` for anything else."""
+    return True if value in _GO_TRUE else False if value in _GO_FALSE else None
+
+
 def parse_bool(value: str, default: bool = False) -> bool:
+    """Ollama's ``envconfig.Bool``: a value Go's ParseBool fails on (``yes``, ``fAlSe``) still means "set"."""
     if not value:
         return default
-    low = value.lower()
-    # Go's ParseBool failing on a non-empty value still means "set", as Ollama treats it.
-    return low not in ("0", "f", "false")
+    parsed = go_parse_bool(value)
+    return True if parsed is None else parsed
 
 
 def _uint(env: Mapping[str, str], key: str, default: int) -> int:
@@ -229,6 +238,8 @@ class Settings:
     max_body: int = 0
     """The largest request body accepted, in bytes (``/api/blobs/`` exempt); 0 is no limit."""
     send_timeout: float = FOREVER
+    num_threads: int = 0
+    """Threads a runner uses when the request and model leave ``num_thread`` at 0; 0: the physical cores."""
     """Seconds a client may take to accept one write of an answer before its request is cancelled."""
 
     @classmethod
@@ -241,7 +252,8 @@ class Settings:
         try:
             debug = int(debug_raw) if debug_raw else 0
         except ValueError:
-            debug = 1 if parse_bool(debug_raw) else 0
+            # Ollama's LogLevel: a true ParseBool is DEBUG, anything else unparseable stays INFO.
+            debug = 1 if go_parse_bool(debug_raw) else 0
         num_parallel = _uint(e, "OLLAMA_NUM_PARALLEL", 4) or 4
         flash_attention = flash_attention_from_env(_clean(e, "OLLAMA_FLASH_ATTENTION"))
         return cls(
@@ -262,4 +274,5 @@ class Settings:
             load_timeout=load_timeout_from_env(_clean(e, "OLLAMA_LOAD_TIMEOUT")),
             max_body=_uint(e, "OLLAMA_MAX_BODY", DEFAULT_MAX_BODY),
             send_timeout=send_timeout_from_env(_clean(e, "OLLAMA_SEND_TIMEOUT")),
+            num_threads=_uint(e, "OLLAMA_NUM_THREADS", 0),
         )

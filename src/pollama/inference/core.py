@@ -165,7 +165,9 @@ async def session(
         num_ctx=opts.runner.num_ctx,
         num_parallel=svc.settings.num_parallel,
         num_batch=opts.runner.num_batch,
-        num_thread=opts.runner.num_thread,
+        # Ollama passes a positive num_thread to llama.cpp and lets it decide otherwise; OLLAMA_NUM_THREADS
+        # (pollama's) is the server's choice where the request and the model leave it unset.
+        num_thread=opts.runner.num_thread if opts.runner.num_thread > 0 else svc.settings.num_threads,
         use_mmap=opts.runner.use_mmap,
         flash_attention=svc.settings.flash_attention,
         kv_cache_type=svc.settings.kv_cache_type,
