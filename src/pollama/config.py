@@ -193,6 +193,13 @@ def load_timeout_from_env(raw: str) -> float:
     return FOREVER if seconds <= 0 else seconds
 
 
+def origins_from_env(raw: str) -> tuple[str, ...]:
+    """``OLLAMA_ORIGINS`` split at commas and nothing else, as ``envconfig.AllowedOrigins`` does: an entry keeps
+    its spaces, so gin's check refuses ``http://a, http://b`` at start-up (`` http://b`` has no scheme) and a
+    spaced wildcard entry never matches; an empty entry (a trailing comma) is refused too."""
+    return tuple(raw.split(",")) if raw else ()
+
+
 def send_timeout_from_env(raw: str) -> float:
     """``OLLAMA_SEND_TIMEOUT`` (not in Ollama): a Go duration or a number of seconds a client may take to accept
     one write of an answer, 600 s by default as llama-server's write timeout; zero or less never gives up."""
@@ -267,7 +274,7 @@ class Settings:
             context_length=_uint(e, "OLLAMA_CONTEXT_LENGTH", 0) or 4096,
             noprune=parse_bool(_clean(e, "OLLAMA_NOPRUNE")),
             debug=debug,
-            origins=tuple(o.strip() for o in _clean(e, "OLLAMA_ORIGINS").split(",") if o.strip()),
+            origins=origins_from_env(_clean(e, "OLLAMA_ORIGINS")),
             api_keys=api_keys_from_env(e),
             flash_attention=flash_attention,
             kv_cache_type=kv_cache_type_from_env(_clean(e, "OLLAMA_KV_CACHE_TYPE"), flash_attention),
