@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
+import pytest
 from runner_helpers import Loop
 
 from pollama.engines.llamacpp import LlamaCppRunner
-from pollama.errors import PromptTooLong
+from pollama.errors import BadRequest, PromptTooLong
 from pollama.runner import CompletionRequest, Done
 
 # About 2 MB: eight chunks of the runner's tokenizer, hundreds of times the 128-token context.
@@ -57,3 +59,11 @@ def test_counting_stops_at_a_limit_and_when_its_caller_leaves(aio: Loop, small_r
 
     assert aio.run(leave_a_count()) == 3
     assert any("cancelled while its text was being tokenized" in line for line in small_runner.stderr_tail)
+
+
+def test_a_huge_embedding_input_is_cut_like_its_head(aio: Loop, small_runner: LlamaCppRunner) -> None:
+    with pytest.raises(BadRequest, match=r"^the input length exceeds the context length$"):
+        aio.run(small_runner.embed([HUGE], truncate=False))
+    cut = aio.run(small_runner.embed([HUGE, HUGE[:4000]]))
+    assert cut.counts[0] == cut.counts[1] <= 128
+    assert np.allclose(cut.vectors[0], cut.vectors[1])

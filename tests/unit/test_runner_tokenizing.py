@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pollama.errors import PROMPT_TOO_LONG
 from pollama.runner import protocol as p
+from pollama.runner.embedding import InputTooLong, fit_tokens
 from pollama.runner.serve import Tokenizer
-from pollama.runner.tokenizing import CHUNK_CHARS, Cancelled, chunks, count, prompt_tokens, tokens
+from pollama.runner.tokenizing import CHUNK_CHARS, Cancelled, chunks, count, fitted_head, prompt_tokens, tokens
 
 BOS = -1
 WORDS = 200_000  # about 1.3 MB of text, several chunks
@@ -190,3 +192,41 @@ def test_a_completion_too_long_without_shift_is_answered_by_the_tokenizer() -> N
     tk.shutdown()
     assert sink.frames == [{"op": "error", "id": 7, "kind": "prompt_too_long", "message": PROMPT_TOO_LONG}]
     assert engine.submitted == []
+
+
+EOS = -2
+
+
+def with_eos(tok: WordTokenizer) -> Callable[[str, bool], list[int]]:
+    """A BERT-like tokenizer: BOS first and a separator last when special tokens are added."""
+
+    def tokenize(text: str, add_special: bool) -> list[int]:
+        return tok(text, add_special) + ([EOS] if add_special else [])
+
+    return tokenize
+
+
+@pytest.mark.parametrize("keep_last", [False, True])
+@pytest.mark.parametrize("truncate", [False, True])
+def test_an_embedding_input_fits_as_its_whole_tokenization_would(keep_last: bool, truncate: bool) -> None:
+    tok = WordTokenizer()
+    text = words(WORDS)
+    whole = with_eos(WordTokenizer())(text, True)
+    expected: list[int] | type[InputTooLong]
+    try:
+        expected = fit_tokens(whole, 512, truncate, keep_last)
+    except InputTooLong:
+        expected = InputTooLong
+    try:
+        got: list[int] | type[InputTooLong] = fit_tokens(
+            fitted_head(with_eos(tok), text, 512), 512, truncate, keep_last
+        )
+    except InputTooLong:
+        got = InputTooLong
+    assert got == expected
+    assert sum(tok.calls) < 50 * 512  # only a head of the 1.3 MB text was tokenized
+
+
+def test_a_long_embedding_input_that_fits_is_tokenized_whole() -> None:
+    text = words(WORDS)
+    assert fitted_head(with_eos(WordTokenizer()), text, WORDS + 2) == [BOS, *range(WORDS), EOS]

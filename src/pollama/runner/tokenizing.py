@@ -124,6 +124,21 @@ def _tail(tokenize: Tokenize, text: str, n: int, cancelled: Callable[[], bool]) 
         size *= 2
 
 
+def fitted_head(tokenize: Tokenize, text: str, limit: int) -> list[int]:
+    """What an input cut to its first ``limit`` tokens needs (embeddings): all of ``text``'s tokens (special
+    tokens added) when it has few enough, else those of a prefix with more than ``limit``, ending as the whole
+    text's do (with the special tokens the tokenizer adds at the end)."""
+    if len(text) <= CHUNK_CHARS:
+        return tokenize(text, True)
+    size = max(4 * (limit + _MARGIN), 4096)
+    while True:
+        end = len(text) if size >= len(text) else _cut(text, size)
+        toks = tokenize(text[:end], True)
+        if len(toks) > limit + _MARGIN or end == len(text):
+            return toks
+        size *= 2
+
+
 def prompt_tokens(
     tokenize: Tokenize,
     text: str,
