@@ -24,12 +24,21 @@ def _clean(env: Mapping[str, str], key: str) -> str:
     return env.get(key, "").strip().strip("\"'").strip()
 
 
+_GO_TRUE = ("1", "t", "T", "true", "TRUE", "True")
+_GO_FALSE = ("0", "f", "F", "false", "FALSE", "False")
+
+
+def go_parse_bool(value: str) -> bool | None:
+    """Go's ``strconv.ParseBool``: exactly its spellings, ``None`` for anything else."""
+    return True if value in _GO_TRUE else False if value in _GO_FALSE else None
+
+
 def parse_bool(value: str, default: bool = False) -> bool:
+    """Ollama's ``envconfig.Bool``: a value Go's ParseBool fails on (``yes``, ``fAlSe``) still means "set"."""
     if not value:
         return default
-    low = value.lower()
-    # Go's ParseBool failing on a non-empty value still means "set", as Ollama treats it.
-    return low not in ("0", "f", "false")
+    parsed = go_parse_bool(value)
+    return True if parsed is None else parsed
 
 
 def _uint(env: Mapping[str, str], key: str, default: int) -> int:
@@ -184,6 +193,30 @@ def load_timeout_from_env(raw: str) -> float:
     return FOREVER if seconds <= 0 else seconds
 
 
+def origins_from_env(raw: str) -> tuple[str, ...]:
+    """``OLLAMA_ORIGINS`` split at commas and nothing else, as ``envconfig.AllowedOrigins`` does: an entry keeps
+    its spaces, so gin's check refuses ``http://a, http://b`` at start-up (`` http://b`` has no scheme) and a
+    spaced wildcard entry never matches; an empty entry (a trailing comma) is refused too."""
+    return tuple(raw.split(",")) if raw else ()
+
+
+def send_timeout_from_env(raw: str) -> float:
+    """``OLLAMA_SEND_TIMEOUT`` (not in Ollama): a Go duration or a number of seconds a client may take to accept
+    one write of an answer, 600 s by default as llama-server's write timeout; zero or less never gives up."""
+    default = 600.0
+    if not raw:
+        return default
+    try:
+        seconds = parse_go_duration(raw)
+    except DurationError:
+        try:
+            seconds = float(int(raw))
+        except ValueError:
+            log.warning("invalid environment variable, using default: OLLAMA_SEND_TIMEOUT=%s default=10m", raw)
+            return default
+    return FOREVER if seconds <= 0 else seconds
+
+
 DEFAULT_MAX_BODY = 256 << 20
 """256 MiB: far above any chat with base64 images or embedding batch, far below a server's memory."""
 
@@ -211,6 +244,10 @@ class Settings:
 
     max_body: int = 0
     """The largest request body accepted, in bytes (``/api/blobs/`` exempt); 0 is no limit."""
+    send_timeout: float = FOREVER
+    num_threads: int = 0
+    """Threads a runner uses when the request and model leave ``num_thread`` at 0; 0: the physical cores."""
+    """Seconds a client may take to accept one write of an answer before its request is cancelled."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -222,7 +259,8 @@ class Settings:
         try:
             debug = int(debug_raw) if debug_raw else 0
         except ValueError:
-            debug = 1 if parse_bool(debug_raw) else 0
+            # Ollama's LogLevel: a true ParseBool is DEBUG, anything else unparseable stays INFO.
+            debug = 1 if go_parse_bool(debug_raw) else 0
         num_parallel = _uint(e, "OLLAMA_NUM_PARALLEL", 4) or 4
         flash_attention = flash_attention_from_env(_clean(e, "OLLAMA_FLASH_ATTENTION"))
         return cls(
@@ -236,10 +274,12 @@ class Settings:
             context_length=_uint(e, "OLLAMA_CONTEXT_LENGTH", 0) or 4096,
             noprune=parse_bool(_clean(e, "OLLAMA_NOPRUNE")),
             debug=debug,
-            origins=tuple(o.strip() for o in _clean(e, "OLLAMA_ORIGINS").split(",") if o.strip()),
+            origins=origins_from_env(_clean(e, "OLLAMA_ORIGINS")),
             api_keys=api_keys_from_env(e),
             flash_attention=flash_attention,
             kv_cache_type=kv_cache_type_from_env(_clean(e, "OLLAMA_KV_CACHE_TYPE"), flash_attention),
             load_timeout=load_timeout_from_env(_clean(e, "OLLAMA_LOAD_TIMEOUT")),
             max_body=_uint(e, "OLLAMA_MAX_BODY", DEFAULT_MAX_BODY),
+            send_timeout=send_timeout_from_env(_clean(e, "OLLAMA_SEND_TIMEOUT")),
+            num_threads=_uint(e, "OLLAMA_NUM_THREADS", 0),
         )

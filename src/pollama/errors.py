@@ -12,6 +12,7 @@ PollamaError
 │   └── ModelNotFound
 ├── Unauthorized          a missing or wrong API key (or a registry's refusal)
 ├── ServerBusy            the request queue is full
+├── TooLarge              the request body is over the server's size limit (OLLAMA_MAX_BODY)
 └── Failed                the server tried and failed (Ollama's 500s)
     ├── InvalidOption     an option of the wrong type (Ollama answers these with 500)
     ├── RunnerStopped     the runner process died
@@ -35,6 +36,7 @@ __all__ = [
     "RunnerLoadFailed",
     "RunnerStopped",
     "ServerBusy",
+    "TooLarge",
     "Unauthorized",
     "Unsupported",
 ]
@@ -97,6 +99,10 @@ class ServerBusy(PollamaError):
 
     def __init__(self, message: str = SERVER_BUSY) -> None:
         super().__init__(message)
+
+
+class TooLarge(PollamaError):
+    """The request body is larger than the server accepts."""
 
 
 class Failed(PollamaError):

@@ -101,3 +101,36 @@ def test_non_monotone_counts_fall_back_to_the_linear_answer() -> None:
     msgs = [Message("user" if k % 2 == 0 else "assistant", f"m{k}") for k in range(9)]
     got = asyncio.run(chat_prompt(LEGACY, msgs, None, num_ctx=10, truncate=True, count_tokens=odd))
     assert got.split()[0] == "m1"
+
+
+def test_ten_thousand_messages_render_only_about_what_is_kept() -> None:
+    counted: list[int] = []
+
+    async def counting(s: str) -> int:
+        counted.append(len(s))
+        return len(s.split())
+
+    msgs = [Message("system", "be brief")] + [
+        Message("user" if k % 2 else "assistant", f"turn {k} has five words " * 3) for k in range(10_000)
+    ]
+    got = asyncio.run(chat_prompt(LEGACY, msgs, None, num_ctx=1500, truncate=True, count_tokens=counting))
+    # Each message is 15 fields: 99 of them and the system message fit, a hundredth would not.
+    assert got.startswith("be brief turn 9901 ")
+    assert got.endswith("turn 9999 has five words  ")
+    # Galloping back from the end renders some times what is kept; bisecting from the whole conversation
+    # rendered half of it, then a quarter, ... (about 1.2 million characters here).
+    assert sum(counted) < 20 * len(got)
+
+
+def test_a_conversation_that_fits_is_counted_once() -> None:
+    calls = 0
+
+    async def counting(s: str) -> int:
+        nonlocal calls
+        calls += 1
+        return len(s.split())
+
+    msgs = [Message("user" if k % 2 == 0 else "assistant", f"m{k} and more") for k in range(9)]
+    got = asyncio.run(chat_prompt(LEGACY, msgs, None, num_ctx=100, truncate=True, count_tokens=counting))
+    assert got.split()[0] == "m0"
+    assert calls == 1

@@ -126,7 +126,7 @@ async def test_same_origin_skips_cors_but_not_the_host_check(start: Start) -> No
 
 
 async def test_ollama_origins_adds_origins_and_wildcards(start: Start) -> None:
-    async with start(OLLAMA_ORIGINS="https://example.com, https://*.trusted.dev") as srv:
+    async with start(OLLAMA_ORIGINS="https://example.com,https://*.trusted.dev") as srv:
         for origin in ("https://example.com", "https://app.trusted.dev", "http://localhost:3000"):
             r = await srv.http.get("/api/version", headers={"Origin": origin})
             assert r.headers["access-control-allow-origin"] == origin

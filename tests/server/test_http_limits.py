@@ -1,4 +1,4 @@
-"""The request body size limit (OLLAMA_MAX_BODY): a 413 in the native shape, blob uploads exempt."""
+"""The request body size limit (OLLAMA_MAX_BODY): a 413 in each API's error shape, blob uploads exempt."""
 
 from __future__ import annotations
 
@@ -48,6 +48,38 @@ async def test_chunked_body_is_counted_while_read(start: Start) -> None:
         assert (r.status_code, r.json()) == (413, {"error": MESSAGE})
         assert srv.engine.requests == []
         await assert_still_answers(srv)
+
+
+def big_v1_chat() -> bytes:
+    return json.dumps(
+        {"model": TINY, "max_tokens": 5, "messages": [{"role": "user", "content": "x" * 2 * LIMIT}]}
+    ).encode()
+
+
+async def test_v1_routes_answer_413_in_openai_shape(start: Start) -> None:
+    async with start(OLLAMA_MAX_BODY=str(LIMIT)) as srv:
+        for path in ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"):
+            r = await srv.http.post(path, content=big_v1_chat())
+            assert r.status_code == 413, path
+            assert r.json() == {"error": {"message": MESSAGE, "type": "api_error", "param": None, "code": None}}
+            assert r.headers["content-type"] == JSON
+        assert srv.engine.requests == []
+        r = await srv.http.post(
+            "/v1/chat/completions", json={"model": TINY, "messages": [{"role": "user", "content": "hi"}]}
+        )
+        assert r.status_code == 200, r.text
+
+
+async def test_anthropic_routes_answer_413_in_anthropic_shape(start: Start) -> None:
+    async with start(OLLAMA_MAX_BODY=str(LIMIT)) as srv:
+        for path in ("/v1/messages", "/v1/messages/count_tokens"):
+            r = await srv.http.post(path, content=big_v1_chat())
+            assert r.status_code == 413, path
+            body = r.json()
+            assert body["type"] == "error"
+            assert body["error"] == {"type": "request_too_large", "message": MESSAGE}
+            assert body["request_id"] == r.headers["request-id"]
+        assert srv.engine.requests == []
 
 
 async def test_blob_uploads_are_exempt(start: Start) -> None:

@@ -120,6 +120,17 @@ def _after_shutdown(sig: int, frame: FrameType | None) -> None:
     """The signal handler uvicorn hands a caught SIGTERM/SIGINT back to once its graceful shutdown is done."""
 
 
+def _at_shutdown(exc: BaseException | None) -> bool:
+    """Whether uvicorn's shutdown cancellation is ``exc`` or what it was raised while handling (a task group
+    or a pull's shared download re-raises a cancellation of its own)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, asyncio.CancelledError) and "graceful shutdown" in str(exc):
+            return True
+        exc, seen = exc.__context__, seen + 1
+    return False
+
+
 class _ShutdownCancelFilter(logging.Filter):
     """Turns uvicorn's traceback for a request cut at the end of the graceful shutdown into one warning line.
 
@@ -129,7 +140,7 @@ class _ShutdownCancelFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, asyncio.CancelledError) and "graceful shutdown" in str(exc):
+        if isinstance(exc, asyncio.CancelledError) and _at_shutdown(exc):
             record.msg, record.args = "request cancelled at shutdown", None
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.WARNING, "WARNING"

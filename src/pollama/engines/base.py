@@ -8,12 +8,22 @@ A runner streams a completion as ``Chunk`` items and one final ``Done``; its fai
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pollama.runner.embed_protocol import EmbedResult
 from pollama.runner.types import Chunk, CompletionRequest, Done, LoadSpec, RunnerInfo
 
-__all__ = ["Chunk", "CompletionRequest", "Done", "EmbedResult", "LoadSpec", "Loader", "Runner", "RunnerInfo"]
+__all__ = [
+    "Chunk",
+    "CompletionRequest",
+    "CountsTokens",
+    "Done",
+    "EmbedResult",
+    "LoadSpec",
+    "Loader",
+    "Runner",
+    "RunnerInfo",
+]
 
 
 class Runner(Protocol):
@@ -58,6 +68,15 @@ class Runner(Protocol):
     def add_exit_callback(self, cb: Callable[[Runner], None]) -> None:
         """Call ``cb`` once when the runner stops (at once if it already has)."""
         ...
+
+
+@runtime_checkable
+class CountsTokens(Protocol):
+    """A runner that can count a text's tokens without sending them back, and stop counting past a limit (so
+    checking whether a huge prompt fits costs no more than the context it has to fit). Optional: without it,
+    counting is ``len(await runner.tokenize(text))``."""
+
+    async def count_tokens(self, text: str, limit: int | None = None) -> int: ...
 
 
 Loader = Callable[[LoadSpec], Awaitable[Runner]]

@@ -250,7 +250,7 @@ class LlamaCppRunner:
             fut = self._calls.pop(rid, None)
             if fut is not None and not fut.done():
                 fut.set_exception(err)
-        elif op in ("tokens", "text", "embeddings"):
+        elif op in ("tokens", "text", "embeddings", "count"):
             fut = self._calls.pop(rid, None)
             if fut is not None and not fut.done():
                 fut.set_result(msg[op])
@@ -299,12 +299,24 @@ class LlamaCppRunner:
         try:
             self._send({**msg, "id": rid})
             return await fut
+        except asyncio.CancelledError:
+            # The caller went away: stop the runner working on it (tokenizing a huge text takes a while).
+            if not self._dead and self._writer is not None:
+                cancel: p.CancelMsg = {"op": "cancel", "id": rid}
+                self._writer.write(p.encode(cancel))
+            raise
         finally:
             self._calls.pop(rid, None)
 
     async def tokenize(self, text: str, add_special: bool = False) -> list[int]:
         tokens: list[int] = await self._call({"op": "tokenize", "text": text, "add_special": add_special})
         return tokens
+
+    async def count_tokens(self, text: str, limit: int | None = None) -> int:
+        """How many tokens ``text`` has (no special tokens added); past ``limit`` the runner may stop counting
+        and answer any number above it."""
+        n: int = await self._call({"op": "count", "text": text, "add_special": False, "limit": limit})
+        return n
 
     async def detokenize(self, tokens: list[int]) -> str:
         text: str = await self._call({"op": "detokenize", "tokens": list(tokens)})

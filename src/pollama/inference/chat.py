@@ -56,7 +56,7 @@ async def chat(svc: Services, req: ChatRequest) -> AsyncIterator[ChatResponse]:
             tools,
             num_ctx=opts.runner.num_ctx,
             truncate=req.truncate is None or req.truncate,
-            count_tokens=s.count_tokens,
+            count_tokens=s.fit_counter(opts.runner.num_ctx),
             think=think,
         )
         if req.debug_render_only:

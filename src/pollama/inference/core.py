@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from pollama.api.options import Options, parse_keep_alive
 from pollama.api.responses import Metrics
 from pollama.api.types import InferenceRequest, Think
-from pollama.engines.base import CompletionRequest, Done, LoadSpec, Runner
+from pollama.engines.base import CompletionRequest, CountsTokens, Done, LoadSpec, Runner
 from pollama.errors import BadRequest, ModelNotFound, Unsupported
 from pollama.inference.output import OutputPlan
 from pollama.metrics import ServerMetrics
@@ -83,8 +83,19 @@ class Session:
         self._server_metrics = metrics
         self.runner: Runner = lease.runner
 
-    async def count_tokens(self, text: str) -> int:
+    async def count_tokens(self, text: str, limit: int | None = None) -> int:
+        """``text``'s token count; past ``limit`` it may be any number above it (the runner stops counting)."""
+        if isinstance(self.runner, CountsTokens):
+            return await self.runner.count_tokens(text, limit)
         return len(await self.runner.tokenize(text))
+
+    def fit_counter(self, num_ctx: int) -> Callable[[str], Awaitable[int]]:
+        """A token counter for prompt truncation, which only asks whether a text fits ``num_ctx``."""
+
+        async def counter(text: str) -> int:
+            return await self.count_tokens(text, num_ctx)
+
+        return counter
 
     async def complete(
         self,
@@ -154,7 +165,9 @@ async def session(
         num_ctx=opts.runner.num_ctx,
         num_parallel=svc.settings.num_parallel,
         num_batch=opts.runner.num_batch,
-        num_thread=opts.runner.num_thread,
+        # Ollama passes a positive num_thread to llama.cpp and lets it decide otherwise; OLLAMA_NUM_THREADS
+        # (pollama's) is the server's choice where the request and the model leave it unset.
+        num_thread=opts.runner.num_thread if opts.runner.num_thread > 0 else svc.settings.num_threads,
         use_mmap=opts.runner.use_mmap,
         flash_attention=svc.settings.flash_attention,
         kv_cache_type=svc.settings.kv_cache_type,

@@ -65,7 +65,7 @@ async def _render(s: Session, model: ModelView, req: GenerateRequest, think: Thi
             req.prompt or "",
             num_ctx=num_ctx,
             truncate=req.truncate is None or req.truncate,
-            count_tokens=s.count_tokens,
+            count_tokens=s.fit_counter(num_ctx),
             system=req.system or "",
             model_system=model.record.system,
             model_messages=[PromptMessage.from_json(m) for m in model.record.messages],

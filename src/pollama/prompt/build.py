@@ -7,6 +7,7 @@ the caller's: `count_tokens` runs the model's tokenizer (through the runner) and
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable
 from itertools import pairwise
 
@@ -62,11 +63,16 @@ async def _truncation_start(
 ) -> int:
     """The smallest start index whose prompt fits `num_ctx` (the last message is always kept).
 
-    Ollama scans i = 0, 1, ... rendering and tokenizing the whole conversation each time: O(n) tokenizer
-    round trips, minutes for a 10,000-message chat. The count is monotone non-increasing in i: going from
-    i to i+1 either removes messages[i] from the rendered text or, for a system message, only moves it into
-    the leading system block (same text, same images), and image costs only ever drop. So the fitting starts
-    form a suffix of 0..last and a binary search finds the same smallest one in O(log n) renders.
+    Ollama scans i = 0, 1, ... rendering and tokenizing the whole conversation each time: O(n) renders and
+    tokenizer round trips, minutes for a 10,000-message chat. The count is monotone non-increasing in i: going
+    from i to i+1 either removes messages[i] from the rendered text or, for a system message, only moves it
+    into the leading system block (same text, same images), and image costs only ever drop. So the fitting
+    starts form a suffix of 0..last, and a search finds the same smallest one.
+
+    The search gallops back from the end (keeping 1, 2, 4, ... messages) until a start does not fit, then
+    bisects the last step: O(log k) renders of at most 2k messages for k kept, whatever the conversation's
+    length. A conversation that plausibly fits whole (its text is under 4 characters per token of context) is
+    tried whole first, which settles the common case in one render as Ollama's scan does.
 
     Monotonicity is a property of the template and tokenizer, not something pollama controls (a template
     could render a message only when others are absent; BPE merges at a moved system message's edges can
@@ -74,32 +80,50 @@ async def _truncation_start(
     to Ollama's linear scan, which is exact whatever the template does.
     """
     last = len(messages) - 1
+    if last <= 0:
+        return 0
     counts: dict[int, int] = {}
+    systems = [k for k, m in enumerate(messages) if m.role == "system"]
+    images_after = [0] * (last + 2)
+    for k in range(last, -1, -1):
+        images_after[k] = images_after[k + 1] + len(messages[k].images)
 
-    async def tokens(i: int) -> int:
+    async def fits(i: int) -> bool:
         if i not in counts:
-            system = [m for m in messages[:i] if m.role == "system"]
+            system = [messages[k] for k in systems[: bisect_left(systems, i)]]
             n = await count_tokens(render(tmpl, system + messages[i:], tools, think))
-            counts[i] = n + image_tokens * sum(len(m.images) for m in messages[i:])
-        return counts[i]
+            counts[i] = n + image_tokens * images_after[i]
+        return counts[i] <= num_ctx
 
     def monotone() -> bool:
         probed = sorted(counts.items())
         return all(a[1] >= b[1] for a, b in pairwise(probed))
 
-    if last <= 0 or await tokens(0) <= num_ctx:
+    if sum(len(m.content) for m in messages) <= 4 * num_ctx and await fits(0):
         return 0
-    lo, hi = 1, last  # messages[0:] does not fit; starting at `last` is always accepted
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if await tokens(mid) <= num_ctx:
-            hi = mid
-        else:
-            lo = mid + 1
+    # Gallop: `hi` always fits (the last message is kept whatever its size); find a `lo` that does not.
+    hi, step, lo = last, 1, -1
+    while hi > 0:
+        i = max(0, last - step)
+        if not await fits(i):
+            lo = i
+            break
+        hi, step = i, 2 * step
+    if lo < 0:
+        start = 0
+    else:
+        lo += 1  # messages[lo - 1:] does not fit; the answer is in lo..hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if await fits(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        start = lo
     if monotone():
-        return lo
+        return start
     for i in range(last + 1):
-        if await tokens(i) <= num_ctx or i == last:
+        if await fits(i) or i == last:
             return i
     return last
 

@@ -26,6 +26,7 @@ import llama_cpp as ll
 from pollama.runner import protocol as p
 from pollama.runner.embed_protocol import INPUT_TOO_LONG, EmbeddingsMsg, embeddings_body
 from pollama.runner.llama import Model, physical_cores
+from pollama.runner.tokenizing import fitted_head
 
 log = logging.getLogger("pollama.runner")
 
@@ -141,9 +142,13 @@ class EmbeddingEngine:
             # BERT's normaliser decomposes text (NFD) before WordPiece; llama.cpp's tables do that for accents but
             # not for Hangul syllables, which BERT vocabularies hold as jamo: Korean would tokenize as [UNK]s.
             texts = [unicodedata.normalize("NFD", t) for t in texts]
+        # A huge input only has its head tokenized: the rest would be cut off (or refused) anyway.
         return [
-            fit_tokens(self.model.tokenize(t, add_special=True), self.limit, truncate, self.keep_last) for t in texts
+            fit_tokens(fitted_head(self._tokenize, t, self.limit), self.limit, truncate, self.keep_last) for t in texts
         ]
+
+    def _tokenize(self, text: str, add_special: bool) -> list[int]:
+        return self.model.tokenize(text, add_special=add_special)
 
     def submit(self, job: Job) -> None:
         self._inbox.put(("new", job))

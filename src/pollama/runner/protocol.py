@@ -4,8 +4,11 @@ Every message is a frame: a 4-byte big-endian length followed by that many bytes
 an ``op`` field). Requests carry an ``id`` chosen by the client; every reply names the ``id`` it answers, so
 many requests share one connection.
 
-client → runner: ``completion``, ``cancel``, ``tokenize``, ``detokenize``
-runner → client: ``ready`` (once, first), ``chunk``, ``done``, ``error``, ``tokens``, ``text``
+client → runner: ``completion``, ``cancel``, ``tokenize``, ``count``, ``detokenize``
+runner → client: ``ready`` (once, first), ``chunk``, ``done``, ``error``, ``tokens``, ``count``, ``text``
+
+A ``cancel`` applies to any request still in progress: a completion (also while its prompt is tokenized),
+a ``tokenize`` or a ``count``; a cancelled request gets no further reply.
 
 The runner writes all frames produced by one engine step with a single ``sendall``, so several tokens ready at
 once cost one system call, while the first token is never delayed.
@@ -53,6 +56,22 @@ class TokenizeMsg(TypedDict):
     id: int
     text: str
     add_special: bool
+
+
+class CountRequestMsg(TypedDict):
+    """Count ``text``'s tokens; with a ``limit``, counting may stop at any number above it."""
+
+    op: Literal["count"]
+    id: int
+    text: str
+    add_special: bool
+    limit: int | None
+
+
+class CountMsg(TypedDict):
+    op: Literal["count"]
+    id: int
+    count: int
 
 
 class DetokenizeMsg(TypedDict):

@@ -30,6 +30,7 @@ from pollama.server.errors import http_error, native_error
 from pollama.server.hosts import AllowedHostsMiddleware
 from pollama.server.limits import BodyLimitMiddleware
 from pollama.server.routes import routes
+from pollama.server.stalled import SendTimeoutMiddleware
 from pollama.services import Services
 from pollama.store.builtin import ensure_builtin
 from pollama.store.builtin_minilm import ensure_builtin_minilm
@@ -68,7 +69,9 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
     # Ollama's order: CORS answers preflights and refused origins before the Host check sees them. The request
     # counter is outermost, so refused requests are counted too. API keys come last, so preflights never need
     # one and a 401 still carries the CORS headers a browser needs to read it.
+    # A client that stops reading is given up on outermost, so every layer inside sees its stream cancelled.
     middleware = [
+        Middleware(SendTimeoutMiddleware, timeout=settings.send_timeout),
         Middleware(metrics.RequestMetricsMiddleware),
         Middleware(CORSMiddleware, policy=OriginPolicy(allowed_origins(settings.origins))),
         Middleware(AllowedHostsMiddleware, listen_host=settings.host),

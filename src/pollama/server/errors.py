@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pollama.errors import BadRequest, NotFound, PollamaError, ServerBusy, Unauthorized
+from pollama.errors import BadRequest, NotFound, PollamaError, ServerBusy, TooLarge, Unauthorized
 from pollama.gojson import marshal
 
 log = logging.getLogger("pollama")
@@ -26,6 +26,7 @@ _STATUS: tuple[tuple[type[PollamaError], int], ...] = (
     (BadRequest, 400),
     (Unauthorized, 401),
     (NotFound, 404),
+    (TooLarge, 413),
     (ServerBusy, 503),
 )
 
@@ -55,10 +56,9 @@ def register_error_shape(prefix: str, render: ErrorShape) -> None:
     _SHAPES[prefix] = render
 
 
-async def native_error(request: Request, exc: Exception) -> Response:
-    """Starlette exception handler for ``PollamaError``: the native shape unless a ``/v1`` layer claimed the path."""
-    assert isinstance(exc, PollamaError)
-    path = request.url.path
+def render_error(path: str, exc: PollamaError) -> Response:
+    """``exc`` in the shape of the API ``path`` belongs to: the native one unless a ``/v1`` layer claimed it
+    (also for middleware, which answers before any route)."""
     matches = [p for p in _SHAPES if path.startswith(p)]
     response = _SHAPES[max(matches, key=len)](exc) if matches else error_response(exc)
     if isinstance(exc, ServerBusy):
@@ -66,6 +66,12 @@ async def native_error(request: Request, exc: Exception) -> Response:
         # (the OpenAI and Anthropic SDKs among them) back off instead of retrying at once.
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+async def native_error(request: Request, exc: Exception) -> Response:
+    """Starlette exception handler for ``PollamaError``, rendered by ``render_error``."""
+    assert isinstance(exc, PollamaError)
+    return render_error(request.url.path, exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,6 @@
-"""The request body size limit (``OLLAMA_MAX_BODY``), not in Ollama: a 413 instead of buffering any size.
+"""The request body size limit (``OLLAMA_MAX_BODY``), not in Ollama: a 413 instead of buffering any size, in
+the error shape of the API the path belongs to (native, OpenAI's under ``/v1/``, Anthropic's under
+``/v1/messages``).
 
 Every route reads its whole JSON body into memory before parsing it, so without a cap one request can take
 all of the server's memory. A ``Content-Length`` over the limit is refused before a byte is read; a body
@@ -13,8 +15,8 @@ import logging
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pollama.gojson import marshal
-from pollama.server.errors import json_response
+from pollama.errors import TooLarge
+from pollama.server.errors import render_error
 
 log = logging.getLogger("pollama")
 
@@ -28,9 +30,9 @@ class _BodyTooLarge(Exception):
     """Raised out of ``receive`` when a streamed body passes the limit; caught by the middleware below."""
 
 
-def too_large() -> Response:
-    """The 413 in the native shape."""
-    return json_response(marshal({"error": MESSAGE}), 413)
+def too_large(path: str) -> Response:
+    """The 413 in the shape of the API ``path`` belongs to."""
+    return render_error(path, TooLarge(MESSAGE))
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -56,7 +58,7 @@ class BodyLimitMiddleware:
             return
         length = _content_length(scope)
         if length is not None and length > self.limit:
-            await too_large()(scope, receive, send)
+            await too_large(scope["path"])(scope, receive, send)
             return
         received = 0
         started = False
@@ -82,4 +84,4 @@ class BodyLimitMiddleware:
                 # A route that answers before reading all of its body has nothing left to refuse.
                 log.warning("request body over %d bytes after the response started: %s", self.limit, scope["path"])
                 return
-            await too_large()(scope, receive, send)
+            await too_large(scope["path"])(scope, receive, send)
