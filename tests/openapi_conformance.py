@@ -61,8 +61,10 @@ def conformance(
                 value = json.loads(data)
             except ValueError:
                 return [f"SSE event {n} is not JSON: {data[:200]!r}"]
-            if "contentSchema" in schema:
-                problems += _problems(doc, schema["contentSchema"], value, f"SSE event {n}")
+            data_schema = schema["properties"]["data"]
+            for branch in [data_schema, *data_schema.get("anyOf", [])]:
+                if "contentSchema" in branch:
+                    problems += _problems(doc, branch["contentSchema"], value, f"SSE event {n}")
         return problems
     if media.endswith("json"):
         try:

@@ -22,7 +22,7 @@ from pollama import __version__
 from pollama.api import schema as native
 from pollama.server.errors import RETRY_AFTER_SECONDS
 from pollama.server.openapi_docs import CSP, render
-from pollama.server.openapi_ops import API, ERROR_MODELS, NDJSON, OPERATIONS, SSE, Empty, Json, Op, Text
+from pollama.server.openapi_ops import API, ERROR_MODELS, EXAMPLES, NDJSON, OPERATIONS, SSE, Empty, Json, Op, Text
 
 NDJSON_TYPE = "application/x-ndjson"
 SSE_TYPE = "text/event-stream"
@@ -95,11 +95,16 @@ def _success(op: Op, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, A
                 "content": {NDJSON_TYPE: {"schema": line}, **_json_content(refs[answer.line])},
             }
         }
-    event: dict[str, Any] = {"type": "string"}
+    # One event (OpenAPI 3.2's ``itemSchema`` convention for event streams): its name and its data, which is
+    # JSON; where every event has one shape, the data's schema says it. A failure after the first event is an
+    # event carrying the API's error body.
+    data: dict[str, Any] = {"type": "string"}
     if answer.event is not None:
-        # A failure after the first event is an event carrying the API's error body.
         one = {"oneOf": [refs[answer.event], refs[ERROR_MODELS[op.api]]]}
-        event |= {"contentMediaType": JSON_TYPE, "contentSchema": one}
+        data |= {"contentMediaType": JSON_TYPE, "contentSchema": one}
+        if op.api is API.OPENAI:
+            data = {"anyOf": [{"const": "[DONE]", "description": "the end of the stream"}, data]}
+    event = {"type": "object", "properties": {"event": {"type": "string"}, "data": data}, "required": ["data"]}
     return {
         "200": {
             "description": "With stream true: server-sent events, each data line one JSON object (a failure after "
@@ -150,7 +155,10 @@ def _operation(op: Op, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str,
     if params := _parameters(op):
         out["parameters"] = params
     if op.request is not None:
-        out["requestBody"] = {"required": True, "content": _json_content(refs[op.request])}
+        content = _json_content(refs[op.request])
+        if examples := EXAMPLES.get(op.path):
+            content[JSON_TYPE]["examples"] = {f"example{i}": {"value": v} for i, v in enumerate(examples, 1)}
+        out["requestBody"] = {"required": True, "content": content}
     elif op.binary_body:
         binary = {"type": "string", "format": "binary"}
         out["requestBody"] = {"required": True, "content": {"application/octet-stream": {"schema": binary}}}

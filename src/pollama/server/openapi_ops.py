@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -247,3 +248,42 @@ OPERATIONS: tuple[Op, ...] = (
     Op("get", "/openapi.json", "This document", API.NATIVE, Text("application/json", json_object=True)),
     Op("get", "/docs", "This document as a page", API.NATIVE, Text("text/html")),
 )
+
+_HELLO = [{"role": "user", "content": "Why is the sky blue?"}]
+_SMALL = {"num_predict": 8}
+
+EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
+    "/api/show": ({"model": "gemma3:270m"},),
+    "/api/generate": (
+        {"model": "gemma3:270m", "prompt": "Why is the sky blue?", "options": _SMALL},
+        {"model": "gemma3:270m", "prompt": "Why is the sky blue?", "stream": False, "options": _SMALL},
+        {"model": "gemma3:270m", "keep_alive": "10m"},
+    ),
+    "/api/chat": (
+        {"model": "gemma3:270m", "messages": _HELLO, "options": _SMALL},
+        {"model": "gemma3:270m", "messages": _HELLO, "stream": False, "options": _SMALL},
+    ),
+    "/api/embed": ({"model": "all-minilm", "input": ["Why is the sky blue?", "Hello"]},),
+    "/api/embeddings": ({"model": "all-minilm", "prompt": "Why is the sky blue?"},),
+    "/api/create": ({"model": "brief-gemma", "from": "gemma3:270m", "system": "Answer in one sentence."},),
+    "/api/copy": ({"source": "brief-gemma", "destination": "brief-gemma-copy"},),
+    "/api/delete": ({"model": "brief-gemma-copy"},),
+    "/api/pull": ({"model": "gemma3:270m"},),
+    "/api/push": ({"model": "me/brief-gemma"},),
+    "/v1/chat/completions": (
+        {"model": "gemma3:270m", "messages": _HELLO, "max_tokens": 8},
+        {"model": "gemma3:270m", "messages": _HELLO, "max_tokens": 8, "stream": True},
+    ),
+    "/v1/completions": ({"model": "gemma3:270m", "prompt": "Once upon a time", "max_tokens": 8},),
+    "/v1/embeddings": ({"model": "all-minilm", "input": "Why is the sky blue?"},),
+    "/v1/responses": (
+        {"model": "gemma3:270m", "input": "Why is the sky blue?", "max_output_tokens": 8},
+        {"model": "gemma3:270m", "input": "Why is the sky blue?", "max_output_tokens": 8, "stream": True},
+    ),
+    "/v1/messages": (
+        {"model": "gemma3:270m", "max_tokens": 8, "messages": _HELLO},
+        {"model": "gemma3:270m", "max_tokens": 8, "messages": _HELLO, "stream": True},
+    ),
+    "/v1/messages/count_tokens": ({"model": "gemma3:270m", "messages": _HELLO},),
+}
+"""Request bodies shown in the document (and sent by the fuzz run's first phase), with the built-in models."""
