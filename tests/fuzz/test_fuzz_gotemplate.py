@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pollama.prompt.gotemplate import TemplateError, parse
 
-FUZZ = settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=250, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 
 TOKENS = [
     "{{",

@@ -22,7 +22,7 @@ from pollama.api.types import GO_TYPES_CHAT, GO_TYPES_GENERATE, ChatRequest, Gen
 from pollama.errors import BadRequest, InvalidOption
 from pollama.gojson import marshal
 
-FUZZ = settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 
 TARGETS: list[tuple[type[BaseModel], str, dict[str, str] | None]] = [
     (GenerateRequest, "GenerateRequest", GO_TYPES_GENERATE),

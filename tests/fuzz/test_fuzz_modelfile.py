@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pollama.modelfile.parser import Command, ModelfileError, parse
 from pollama.modelfile.request import CreateRequestError, format_param
 
-FUZZ = settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=250, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 
 DIRECTIVES = [
     "FROM",
