@@ -112,6 +112,7 @@ async def test_served_document_and_page(srv: Served) -> None:
     for path in document()["paths"]:
         assert f"<code>{path}</code>" in html
     assert 'id="schema-GenerateRequest"' in html
+    assert "Why is the sky blue?" in html  # the request examples
 
 
 async def test_native_answers_conform(srv: Served) -> None:

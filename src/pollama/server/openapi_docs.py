@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from html import escape
 from typing import Any
 
@@ -18,6 +19,7 @@ _STYLE = (
     ".method{display:inline-block;min-width:4.5rem;font-weight:bold;text-transform:uppercase}"
     "table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;padding:.2rem .5rem;"
     "text-align:left;vertical-align:top}nav a{margin-right:1rem}"
+    "pre{background:#f6f6f6;padding:.5rem;border-radius:4px;overflow-x:auto}"
 )
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 
@@ -65,6 +67,9 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> str:
     if body is not None:
         kinds = ", ".join(f"<code>{escape(m)}</code> {_type(c['schema'])}" for m, c in body["content"].items())
         parts.append(f"<p>Body: {kinds}</p>")
+        for content in body["content"].values():
+            for example in content.get("examples", {}).values():
+                parts.append(f"<pre>{escape(json.dumps(example['value'], indent=2, ensure_ascii=False))}</pre>")
     rows = []
     for status, response in op["responses"].items():
         content = response.get("content", {})

@@ -96,7 +96,7 @@ class Op:
 # The statuses of a route that runs a model: a bad body, an unknown model, options of the wrong type (Ollama's
 # 500), a full queue, a client gone before a non-streamed answer.
 _RUNS = (400, 404, 499, 500, 503)
-_MODEL = "The model is loaded as needed; ``keep_alive`` says how long it stays loaded after the answer."
+_MODEL = "The model is loaded as needed; keep_alive says how long it stays loaded after the answer."
 
 OPERATIONS: tuple[Op, ...] = (
     Op("get", "/", "Liveness", API.NATIVE, Text("text/plain", "Ollama is running"), public=True),
@@ -136,7 +136,7 @@ OPERATIONS: tuple[Op, ...] = (
         NDJSON(native.ProgressBody),
         CreateRequest,
         (400, 404, 500),
-        "From an existing model (``from``) or uploaded blobs (``files``), with a template, system, parameters, "
+        "From an existing model (from) or uploaded blobs (files), with a template, system, parameters, "
         "messages, adapters, and quantization.",
     ),
     Op("post", "/api/copy", "Copy a model", API.NATIVE, Empty(), CopyRequest, (400, 404)),
@@ -214,8 +214,8 @@ OPERATIONS: tuple[Op, ...] = (
         SSE(openai.ResponseObject, None),
         ResponsesRequest,
         _RUNS,
-        "Nothing is stored: ``previous_response_id``, ``conversation`` and ``background`` are refused. Streamed "
-        "events are OpenAI's ``response.*`` events, each with ``type`` and ``sequence_number``.",
+        "Nothing is stored: previous_response_id, conversation and background are refused. Streamed "
+        "events are OpenAI's response.* events, each with type and sequence_number.",
     ),
     Op(
         "post",
@@ -225,8 +225,8 @@ OPERATIONS: tuple[Op, ...] = (
         SSE(anthropic.MessageBody, None),
         anthropic.MessagesRequest,
         _RUNS,
-        "Streamed events are Anthropic's (``message_start`` … ``message_stop``); ``x-api-key`` is read as an API "
-        "key and ``anthropic-version`` is ignored.",
+        "Streamed events are Anthropic's (message_start … message_stop); x-api-key is read as an API "
+        "key and anthropic-version is ignored.",
     ),
     Op(
         "post",
