@@ -104,3 +104,12 @@ def test_any_bytes(data: bytes) -> None:
 def test_parameter_values(key: str, values: list[str]) -> None:
     with contextlib.suppress(CreateRequestError):
         format_param(key, values)
+
+
+def test_a_value_that_starts_with_a_quote_prints_back() -> None:
+    # Found by a longer run of the fuzzer: such a value was printed bare and read back as a quoted one.
+    for value in ('"', '""', '"quoted" and not', '"half'):
+        text = f'SYSTEM """{value}"""\nFROM x\n'
+        parsed = parse(text)
+        assert parsed.commands[0].args == value
+        assert parse(str(parsed)).commands == parsed.commands
