@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import re
+import shutil
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -124,8 +127,13 @@ def _run_case(server: Server, doc: dict[str, Any], case: Any, tally: Tally, loca
         tally.failures.append(f"{where}\n  {problem}")
 
 
-def test_schemathesis_finds_nothing(start_server: Callable[..., Server]) -> None:
-    server = start_server()
+def test_schemathesis_finds_nothing(start_server: Callable[..., Server], models_dir: Path, tmp_path: Path) -> None:
+    # Generated requests create, copy and delete models (the schema's model names are among their values): the
+    # server gets its own store, a hard-linked copy of the shared one (the store replaces files, never rewrites
+    # them, so the shared one cannot change).
+    own = tmp_path / "models"
+    shutil.copytree(models_dir, own, copy_function=os.link)
+    server = start_server(OLLAMA_MODELS=str(own))
     doc = httpx.get(server.url + "/openapi.json", timeout=30).json()
     local = {m["name"] for m in httpx.get(server.url + "/api/tags", timeout=30).json()["models"]}
     local |= {name.removesuffix(":latest") for name in local}
@@ -167,8 +175,6 @@ def test_schemathesis_finds_nothing(start_server: Callable[..., Server]) -> None
             except Exception as err:  # a strategy that cannot generate (a negative body for a body-less op)
                 if "Unsatisfiable" not in type(err).__name__ and "unsatisfiable" not in str(err).lower():
                     raise
-    # The document's examples create a model (and copy and delete the copy): leave the shared store as it was.
-    httpx.request("DELETE", server.url + "/api/delete", json={"model": "brief-gemma"}, timeout=60)
     summary = {
         "examples": examples,
         "requests": tally.requests,
