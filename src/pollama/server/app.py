@@ -23,6 +23,7 @@ from pollama.server import (
     routes_openai,
     routes_registry,
     routes_responses,
+    routes_ui,
 )
 from pollama.server.auth import APIKeyMiddleware
 from pollama.server.cors import CORSMiddleware, OriginPolicy, allowed_origins
@@ -86,6 +87,7 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
             *routes_anthropic.routes,
             *metrics.routes,
             *openapi.routes,
+            *routes_ui.routes,
         ],
         middleware=middleware,
         lifespan=lifespan,
