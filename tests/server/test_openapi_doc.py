@@ -70,6 +70,9 @@ def test_every_error_status_has_its_api_shape() -> None:
             for status, response in op["responses"].items():
                 if int(status) < 400 or method == "head" or status == "499":
                     continue
+                if path.startswith("/ui/") and status == "404" and method == "get":
+                    assert set(response["content"]) == {"text/plain"}  # Go's "404 page not found"
+                    continue
                 ref = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
                 if status == "413":
                     want = "ErrorBody"
@@ -147,6 +150,24 @@ def test_embedding_bodies_conform() -> None:
     ]
     for path, text in bodies:
         assert not conformance(document(), path, "POST", 200, "application/json", text.encode()), path
+
+
+async def test_web_page_answers_conform(srv: Served) -> None:
+    r = await _check(srv, "GET", "/ui")
+    assert r.status_code == 301
+    page = await _check(srv, "GET", "/ui/", "/ui/")
+    assert page.status_code == 200
+    names = re.findall(r'(?:src|href)="(?:/ui/|\./)?([^"/][^"]*\.(?:js|css|svg|png))"', page.text)
+    assert names
+    for name in names:
+        r = await _check(srv, "GET", f"/ui/{name}", "/ui/{path}")
+        assert r.status_code == 200, name
+    r = await _check(srv, "GET", "/ui/no-such-file.js", "/ui/{path}")
+    assert r.status_code == 404
+    r = await _check(srv, "POST", "/ui/modelfile", json={"model": "m", "modelfile": f"FROM {TINY}\nSYSTEM hi\n"})
+    assert r.json()["from"] == TINY
+    r = await _check(srv, "POST", "/ui/modelfile", json={"model": "m", "modelfile": "BOGUS x"})
+    assert r.status_code == 400
 
 
 async def test_native_errors_conform(srv: Served) -> None:

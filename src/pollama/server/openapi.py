@@ -22,7 +22,19 @@ from pollama import __version__
 from pollama.api import schema as native
 from pollama.server.errors import RETRY_AFTER_SECONDS
 from pollama.server.openapi_docs import CSP, render
-from pollama.server.openapi_ops import API, ERROR_MODELS, EXAMPLES, NDJSON, OPERATIONS, SSE, Empty, Json, Op, Text
+from pollama.server.openapi_ops import (
+    API,
+    ERROR_MODELS,
+    EXAMPLES,
+    NDJSON,
+    OPERATIONS,
+    SSE,
+    Empty,
+    Files,
+    Json,
+    Op,
+    Text,
+)
 
 NDJSON_TYPE = "application/x-ndjson"
 SSE_TYPE = "text/event-stream"
@@ -78,6 +90,13 @@ def _success(op: Op, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, A
     answer = op.answer
     if isinstance(answer, Empty):
         return {str(status): {"description": text} for status, text in answer.statuses}
+    if isinstance(answer, Files):
+        text = {"type": "string"}
+        return {
+            "200": {"description": op.summary, "content": {media: {"schema": text} for media in answer.media_types}},
+            "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+            "404": {"description": "No such file", "content": {"text/plain": {"schema": text}}},
+        }
     if isinstance(answer, Text):
         schema: dict[str, Any] = {"type": "object"} if answer.json_object else {"type": "string"}
         if answer.example:
@@ -139,6 +158,8 @@ def _parameters(op: Op) -> list[dict[str, Any]]:
     if "{digest}" in op.path:
         schema = {"type": "string", "pattern": "^sha256[:-][0-9a-fA-F]{64}$"}
         return [{"name": "digest", "in": "path", "required": True, "schema": schema}]
+    if "{path}" in op.path:
+        return [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}]
     if "{model}" in op.path:
         return [{"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}]
     return []
@@ -178,6 +199,8 @@ def _operation(op: Op, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str,
 
 def _operation_id(op: Op) -> str:
     words = [w for w in op.path.replace("{", "").replace("}", "").replace(".", "_").split("/") if w]
+    if op.path.endswith("/") and words:
+        words.append("index")
     return "_".join([op.method, *words]) if words else f"{op.method}_root"
 
 

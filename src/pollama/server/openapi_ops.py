@@ -19,6 +19,7 @@ from pollama.api.lifecycle import CopyRequest, CreateRequest, DeleteRequest, Reg
 from pollama.api.types import ChatRequest, GenerateRequest, ShowRequest
 from pollama.openai import wire as openai
 from pollama.openai.responses import ResponsesRequest
+from pollama.ui.modelfile import ModelfileRequest
 
 
 class API(Enum):
@@ -75,7 +76,15 @@ class Empty:
     statuses: tuple[tuple[int, str], ...] = ((200, "Done"),)
 
 
-Answer = Json | NDJSON | SSE | Text | Empty
+@dataclass(frozen=True, slots=True)
+class Files:
+    """Static files of the web page: one of ``media_types``, 304 to a matching ``If-None-Match``, Go's plain-text
+    404 for a name that is not one of them."""
+
+    media_types: tuple[str, ...]
+
+
+Answer = Json | NDJSON | SSE | Text | Empty | Files
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +254,26 @@ OPERATIONS: tuple[Op, ...] = (
         Text("text/plain"),
         description="Requests by route and status, queue depth and waits, tokens, latencies, loaded models.",
     ),
+    Op("get", "/ui", "The web page (redirects to /ui/)", API.NATIVE, Empty(((301, "To /ui/"),)), public=True),
+    Op("get", "/ui/", "The web page", API.NATIVE, Files(("text/html",)), public=True),
+    Op(
+        "get",
+        "/ui/{path}",
+        "The web page's files",
+        API.NATIVE,
+        Files(("text/javascript", "text/css", "image/svg+xml", "image/png", "application/json", "text/plain")),
+        public=True,
+    ),
+    Op(
+        "post",
+        "/ui/modelfile",
+        "A Modelfile as an /api/create body (the web page's helper)",
+        API.NATIVE,
+        Json(CreateRequest),
+        ModelfileRequest,
+        (400,),
+        "FROM must name a model; ADAPTER and DRAFT (files on the server) are refused.",
+    ),
     Op("get", "/openapi.json", "This document", API.NATIVE, Text("application/json", json_object=True)),
     Op("get", "/docs", "This document as a page", API.NATIVE, Text("text/html")),
 )
@@ -285,5 +314,6 @@ EXAMPLES: dict[str, tuple[dict[str, Any], ...]] = {
         {"model": "gemma3:270m", "max_tokens": 8, "messages": _HELLO, "stream": True},
     ),
     "/v1/messages/count_tokens": ({"model": "gemma3:270m", "messages": _HELLO},),
+    "/ui/modelfile": ({"model": "brief-gemma", "modelfile": "FROM gemma3:270m\nSYSTEM Answer in one sentence.\n"},),
 }
 """Request bodies shown in the document (and sent by the fuzz run's first phase), with the built-in models."""
