@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from openapi_conformance import conformance
 
 EXAMPLES_PER_MODE = 12
-"""Per operation and generation mode (valid, invalid); with the examples, about 480 requests in all."""
+"""Per operation and generation mode (valid, invalid); with the examples, about 500 requests in all."""
 
 EMBEDDER = "all-minilm"
 DEAD_REGISTRY = "127.0.0.1:9/"
@@ -59,8 +59,10 @@ def _steer(path: str, body: Any, local: set[str]) -> None:
     if not isinstance(body, dict):
         return
     model = body.get("model")
-    if path in ("/api/pull", "/api/push") and isinstance(model, str):
-        body["model"] = DEAD_REGISTRY + model
+    if path in ("/api/pull", "/api/push"):
+        for key in ("model", "name"):  # name: the deprecated spelling, read when model is empty
+            if isinstance(body.get(key), str):
+                body[key] = DEAD_REGISTRY + body[key]
     if path == "/api/create" and isinstance(body.get("from"), str) and body["from"] not in local:
         body["from"] = DEAD_REGISTRY + body["from"]
     if path not in RUNS or not isinstance(model, str) or len(model) % 3:
