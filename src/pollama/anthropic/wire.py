@@ -109,3 +109,64 @@ def decode(body: bytes, model: type[R]) -> R:
 
 def _is_type_tag(part: int | str) -> bool:
     return isinstance(part, str) and (part in ("str", "int", "float", "bool") or "[" in part or part[:1].isupper())
+
+
+# Response bodies: built as dicts (``translate.to_message``, ``errors.error_body``); these models describe them
+# for ``/openapi.json`` and forbid unknown fields, so tests validating real output against them catch drift.
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TextBlock(Out):
+    type: Literal["text"]
+    text: str
+
+
+class ThinkingBlock(Out):
+    type: Literal["thinking"]
+    thinking: str
+    signature: str
+
+
+class ToolUseBlock(Out):
+    type: Literal["tool_use"]
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+class MessageUsage(Out):
+    input_tokens: int
+    output_tokens: int
+
+
+class MessageBody(Out):
+    """The answer of a non-streamed ``/v1/messages``."""
+
+    id: str
+    type: Literal["message"]
+    role: Literal["assistant"]
+    model: str
+    content: list[ThinkingBlock | TextBlock | ToolUseBlock]
+    stop_reason: Literal["end_turn", "max_tokens", "stop_sequence", "tool_use"] | None
+    stop_sequence: str | None
+    usage: MessageUsage
+
+
+class CountTokensBody(Out):
+    input_tokens: int
+
+
+class AnthropicErrorDetail(Out):
+    type: str
+    message: str
+
+
+class AnthropicErrorBody(Out):
+    """Every error under ``/v1/messages``; the same ``request_id`` is in the ``request-id`` header."""
+
+    type: Literal["error"]
+    error: AnthropicErrorDetail
+    request_id: str

@@ -243,11 +243,12 @@ def _settle_numbers(raw: Any, model: type[BaseModel], go_name: str) -> None:
     for path, value in _walk(raw):
         if not isinstance(value, _Number):
             continue
+        if not path:
+            # A number where Go expects the request struct: Go names the kind only, not the literal.
+            raise BadRequest(f"json: cannot unmarshal number into Go value of type api.{go_name}")
         target = _number_target(model, path)
         as_float = float(value.literal)
         if target == "int" or as_float in (float("inf"), float("-inf")):
-            if not path:
-                raise BadRequest(f"json: cannot unmarshal number {value.literal} into Go value of type api.{go_name}")
             struct, field, _ = _go_field(model, go_name, path)
             raise BadRequest(
                 f"json: cannot unmarshal number {value.literal} into Go struct field {struct}.{field} of type {target}"

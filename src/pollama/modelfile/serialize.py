@@ -11,7 +11,9 @@ _QUOTED = ("license", "template", "system", "adapter", "renderer", "parser", "re
 
 
 def quote(value: str) -> str:
-    if "\n" in value or value.startswith(" ") or value.endswith(" "):
+    # Ollama prints a value that starts with a quote bare, and reads it back as a quoted one (or as an unclosed
+    # quote): quote it.
+    if "\n" in value or value.startswith((" ", '"')) or value.endswith(" "):
         if '"' in value:
             return f'"""{value}"""'
         return f'"{value}"'

@@ -16,6 +16,7 @@ from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
 from pollama.server import (
     metrics,
+    openapi,
     routes_anthropic,
     routes_embed,
     routes_models,
@@ -88,6 +89,7 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
             *routes_responses.routes,
             *routes_anthropic.routes,
             *metrics.routes,
+            *openapi.routes,
             *routes_ui.routes,
         ],
         middleware=middleware,

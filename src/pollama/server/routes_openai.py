@@ -81,15 +81,18 @@ async def _chain(first: T, it: AsyncIterator[T]) -> AsyncIterator[T]:
 
 
 async def started(its: Sequence[AsyncIterator[T]]) -> list[AsyncIterator[T]]:
-    """Each run with its first item taken already, so that a domain error (unknown model, bad option) is raised
-    before anything is answered; on an error every run is closed."""
-    firsts = await asyncio.gather(*(_first(it) for it in its), return_exceptions=True)
-    errors = [f for f in firsts if isinstance(f, BaseException)]
-    if errors:
+    """The runs, the first with its first item taken already, so that a domain error (unknown model, bad option:
+    the runs share both) is raised before anything is answered; on an error every run is closed.
+
+    Only the first is started here: a started run holds one of the model's parallel slots until it is read
+    on, so taking every run's first item at once waits forever when there are more runs than slots."""
+    try:
+        first = await _first(its[0])
+    except BaseException:
         for it in its:
             await _aclose(it)
-        raise errors[0]
-    return [_chain(f, it) for f, it in zip(firsts, its, strict=True)]  # type: ignore[arg-type]
+        raise
+    return [_chain(first, its[0]), *its[1:]]
 
 
 async def merged(its: Sequence[AsyncIterator[T]]) -> AsyncIterator[tuple[int, T]]:
@@ -132,9 +135,9 @@ async def _collect(
     at once (while they wait for the runner too)."""
 
     async def gather() -> list[T]:
-        runs = await started(its)
-        parts: list[list[T]] = [[] for _ in runs]
-        async for index, item in merged(runs):
+        # Nothing is answered before every run is done, so an error of any run still becomes the status.
+        parts: list[list[T]] = [[] for _ in its]
+        async for index, item in merged(its):
             parts[index].append(item)
         return [combine(p) for p in parts]
 

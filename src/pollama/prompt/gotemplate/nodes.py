@@ -19,7 +19,8 @@ class TextNode(Node):
     text: str
 
     def __str__(self) -> str:
-        return repr(self.text)
+        # Go's TextNode.String prints the text as it is (``textFormat`` is "%s" outside Go's own tests).
+        return self.text
 
 
 @dataclass(eq=False)
