@@ -74,9 +74,7 @@ def test_every_error_status_has_its_api_shape() -> None:
                     assert set(response["content"]) == {"text/plain"}  # Go's "404 page not found"
                     continue
                 ref = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-                if status == "413":
-                    want = "ErrorBody"
-                elif path.startswith("/v1/messages"):
+                if path.startswith("/v1/messages"):
                     want = "AnthropicErrorBody"
                 elif path.startswith("/v1/"):
                     want = "OpenAIErrorBody"

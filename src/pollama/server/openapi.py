@@ -46,7 +46,7 @@ _ERRORS: dict[int, str] = {
     401: "API keys are on (OLLAMA_API_KEYS) and the request carries none of them (Authorization: Bearer, or "
     "x-api-key).",
     404: "The model (or blob) the request names does not exist.",
-    413: 'The body is larger than OLLAMA_MAX_BODY; the body is always the native {"error": ...} shape.',
+    413: "The body is larger than OLLAMA_MAX_BODY.",
     499: "The client went away before a non-streamed answer was ready; the generation is stopped. No client "
     "sees this status: it is what the server logs and counts.",
     500: "An option of the wrong type (Ollama answers these with 500 too), or the runner stopped or could not "
@@ -137,7 +137,7 @@ def _error(op: Op, status: int, refs: dict[type[BaseModel], dict[str, Any]]) -> 
     response: dict[str, Any] = {"description": _ERRORS[status]}
     if op.method == "head" or status == 499:
         return response
-    api = API.NATIVE if status == 413 else op.api
+    api = op.api
     response["content"] = _json_content(refs[ERROR_MODELS[api]])
     headers: dict[str, Any] = {}
     if status == 503:
