@@ -212,6 +212,9 @@ class Settings:
     max_body: int = 0
     """The largest request body accepted, in bytes (``/api/blobs/`` exempt); 0 is no limit."""
 
+    remotes: str = ""
+    """``OLLAMA_REMOTES``: the remote models file; empty reads ``~/.ollama/remotes.toml`` when it exists."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
@@ -242,4 +245,5 @@ class Settings:
             kv_cache_type=kv_cache_type_from_env(_clean(e, "OLLAMA_KV_CACHE_TYPE"), flash_attention),
             load_timeout=load_timeout_from_env(_clean(e, "OLLAMA_LOAD_TIMEOUT")),
             max_body=_uint(e, "OLLAMA_MAX_BODY", DEFAULT_MAX_BODY),
+            remotes=_clean(e, "OLLAMA_REMOTES"),
         )
