@@ -6,9 +6,11 @@ One command (``python bench/remote.py``):
 2. starts two ``llama-server`` replicas (1 thread each, 4 slots) and one ``pollama serve`` whose remote models
    file names ``one`` (replica A) and ``two`` (replicas A and B), both with the template ``{{ .Prompt }}`` so the
    upstream receives exactly the client's prompt;
-3. overhead: the same streaming ``/v1/completions`` client, alternately straight to replica A and through pollama
-   to replica A (model ``one``), same prompt and greedy decoding, so both produce the same tokens: time to first
-   token and decode tokens/s (measured at the client, from the first to the last token);
+3. overhead: the same streaming ``/v1/completions`` client, straight to replica A and through pollama to replica
+   A (model ``one``) in alternating pairs (the order flips every pair), same prompt and greedy decoding, so both
+   produce the same tokens: time to first token and decode tokens/s, measured at the client (decode: from the
+   first to the last token). Each pair waits (up to ``--quiet-wait`` s) for the rest of the machine to go quiet
+   and records how busy it was; the figures are medians of the per-pair differences;
 4. scaling: ``--streams`` concurrent streams through pollama to ``one`` and then to ``two``: aggregate tokens/s.
 
 It prints a table and writes ``.bench-cache/remote-latest.json``. A benchmark, not a test: it never fails on a
@@ -120,9 +122,20 @@ def median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
+def quiet(args: argparse.Namespace) -> float | None:
+    """Wait (up to --quiet-wait s) until other work keeps at most --quiet-busy of the cores busy; the last sample."""
+    deadline = time.monotonic() + args.quiet_wait
+    busy = serve.cpu_busy(0.5)
+    while busy is not None and busy > args.quiet_busy and time.monotonic() < deadline:
+        busy = serve.cpu_busy(0.5)
+    return busy
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", type=int, default=7, help="alternating direct/through-pollama runs (default 7)")
+    p.add_argument("--runs", type=int, default=15, help="direct/through-pollama pairs (default 15)")
+    p.add_argument("--quiet-wait", type=float, default=20.0, help="seconds to wait for a quiet machine per pair")
+    p.add_argument("--quiet-busy", type=float, default=0.3, help="'quiet': at most this fraction of cores busy")
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--streams", type=int, default=4, help="concurrent streams for the scaling run (default 4)")
     p.add_argument("--ctx", type=int, default=1024, help="context per slot")
@@ -161,15 +174,23 @@ def main(argv: list[str] | None = None) -> int:
             stream_completion(target, name, 8)  # warm: load, prompt cached upstream
         direct: list[Stream] = []
         through: list[Stream] = []
+        busy: list[float | None] = []
         for i in range(args.runs):
-            direct.append(stream_completion(a, "x", args.max_tokens))
-            through.append(stream_completion(base, "one", args.max_tokens))
+            busy.append(quiet(args))
+            if i % 2:
+                through.append(stream_completion(base, "one", args.max_tokens))
+                direct.append(stream_completion(a, "x", args.max_tokens))
+            else:
+                direct.append(stream_completion(a, "x", args.max_tokens))
+                through.append(stream_completion(base, "one", args.max_tokens))
             serve.log(
                 f"run {i + 1}: direct ttft {direct[-1].ttft_s * 1000:.1f} ms {direct[-1].decode_tps or 0:.1f} tok/s; "
                 f"pollama ttft {through[-1].ttft_s * 1000:.1f} ms {through[-1].decode_tps or 0:.1f} tok/s"
             )
+        quiet(args)
         one = aggregate(base, "one", args.streams, args.max_tokens)
         serve.log(f"aggregate, 1 replica: {one:.1f} tok/s")
+        quiet(args)
         two = aggregate(base, "two", args.streams, args.max_tokens)
         serve.log(f"aggregate, 2 replicas: {two:.1f} tok/s")
     finally:
@@ -180,7 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     t_ttft = median([s.ttft_s * 1000 for s in through])
     d_tps = median([s.decode_tps for s in direct if s.decode_tps])
     t_tps = median([s.decode_tps for s in through if s.decode_tps])
+    # Paired: each pair ran back to back under the same load, so its difference cancels most of the noise.
+    added = median([(t.ttft_s - d.ttft_s) * 1000 for d, t in zip(direct, through, strict=True)])
+    loss = median(
+        [1 - t.decode_tps / d.decode_tps for d, t in zip(direct, through, strict=True) if d.decode_tps and t.decode_tps]
+    )
     result = {
+        "busy_before_pairs": busy,
         "machine": info,
         "args": vars(args),
         "direct": [asdict(s) for s in direct],
@@ -189,14 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         "decode_tps": {"direct": d_tps, "pollama": t_tps},
         "aggregate_tps": {"one_replica": one, "two_replicas": two},
     }
-    added = (t_ttft - d_ttft) if d_ttft is not None and t_ttft is not None else None
-    loss = (1 - t_tps / d_tps) if d_tps and t_tps else None
     result["ttft_added_ms"], result["decode_loss"] = added, loss
     print(f"{'':32}{'direct':>12}{'via pollama':>14}")
-    print(f"{'TTFT, median (ms)':32}{d_ttft or 0:>12.1f}{t_ttft or 0:>14.1f}   added {added or 0:+.1f} ms")
-    print(f"{'decode, median (tok/s)':32}{d_tps or 0:>12.1f}{t_tps or 0:>14.1f}   loss {(loss or 0) * 100:+.1f}%")
+    print(f"{'TTFT, median (ms)':32}{d_ttft or 0:>12.1f}{t_ttft or 0:>14.1f}   paired added {added or 0:+.1f} ms")
+    print(f"{'decode, median (tok/s)':32}{d_tps or 0:>12.1f}{t_tps or 0:>14.1f}   paired loss {(loss or 0):+.1%}")
     print(f"aggregate through pollama, {args.streams} streams: 1 replica {one:.1f} tok/s, 2 replicas {two:.1f} tok/s")
     print(f"  scaling x{two / one:.2f} (targets: TTFT +<{TARGET_TTFT_ADDED_MS} ms, decode -<{TARGET_DECODE_LOSS:.0%})")
+    known = [b for b in busy if b is not None]
+    if known:
+        print(f"other load before the pairs: median {statistics.median(known):.0%} of all cores busy")
     serve.CACHE_DIR.mkdir(exist_ok=True)
     (serve.CACHE_DIR / "remote-latest.json").write_text(json.dumps(result, indent=2))
     return 0

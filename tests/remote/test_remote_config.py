@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -111,3 +114,14 @@ def test_store_operations_on_a_remote_name_are_refused(tmp_path: Path) -> None:
     remotes.refuse("other", "delete")
     with pytest.raises(Exception, match='cannot delete "r:latest": it is a remote model served by vllm'):
         remotes.refuse("r:latest", "delete")
+
+
+def test_serve_refuses_to_start_with_a_broken_file(tmp_path: Path) -> None:
+    path = tmp_path / "remotes.toml"
+    path.write_text('[[models]]\nname = "x"\n')
+    env = {**os.environ, "HOME": str(tmp_path), "OLLAMA_HOST": "127.0.0.1:0", "OLLAMA_REMOTES": str(path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pollama.cli.main", "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"Error: {path}: models[0] (x): upstreams must list at least one URL"

@@ -102,7 +102,7 @@ class RemoteRunner:
         self.spec = spec
         self.replicas = ReplicaSet([Replica(u.url, u.parallel) for u in model.upstreams])
         self._clients = {
-            id(r): UpstreamClient(u, model.engine, model.model, model.timeout)
+            id(r): UpstreamClient(u, model.engine, model.model, model.timeout, model.health_path)
             for r, u in zip(self.replicas.replicas, model.upstreams, strict=True)
         }
         n_ctx = spec.num_ctx or facts.n_ctx
@@ -116,6 +116,7 @@ class RemoteRunner:
             can_shift=False,
         )
         self._alive = True
+        self._tokenizer = model.engine != "openai"
         self._exit_callbacks: list[Callable[[Runner], None]] = []
         self._health: asyncio.Task[None] | None = None
         self._probing: asyncio.Task[None] | None = None
@@ -220,9 +221,9 @@ class RemoteRunner:
                 await events.aclose()
 
     async def tokenize(self, text: str, add_special: bool = False) -> list[int]:
-        if self.model.engine == "openai":
-            # A generic OpenAI server has no tokenizer endpoint: an estimate (a token per 4 bytes) sizes the
-            # prompt for truncation; its ids are meaningless.
+        if not self._tokenizer:
+            # No tokenizer endpoint (a generic OpenAI server, or a gateway that does not route it): an estimate,
+            # a token per 4 bytes, sizes the prompt for truncation; its ids are meaningless.
             return [0] * (len(text.encode("utf-8")) // 4 + 1)
         tried: list[Replica] = []
         while True:
@@ -233,10 +234,14 @@ class RemoteRunner:
                 self._fail(replica, str(err))
                 tried.append(replica)
             except UpstreamRejected as err:
+                if err.status in (404, 405, 501):
+                    log.warning("remote %s: no /tokenize upstream; token counts are estimated", self.model.display_name)
+                    self._tokenizer = False
+                    return await self.tokenize(text, add_special)
                 raise BadRequest(err.message) from None
 
     async def detokenize(self, tokens: list[int]) -> str:
-        if self.model.engine == "openai":
+        if not self._tokenizer:
             raise BadRequest(f'remote model "{self.model.display_name}" cannot detokenize (no tokenizer endpoint)')
         tried: list[Replica] = []
         while True:

@@ -71,8 +71,11 @@ def _error_text(r: httpx.Response) -> str:
 class UpstreamClient:
     """HTTP to one replica; ``url`` is its base (the OpenAI API lives under ``/v1``)."""
 
-    def __init__(self, cfg: UpstreamConfig, engine: EngineKind, model: str, timeout: float) -> None:
+    def __init__(
+        self, cfg: UpstreamConfig, engine: EngineKind, model: str, timeout: float, health_path: str = ""
+    ) -> None:
         self.cfg = cfg
+        self.health_path = health_path or ("/v1/models" if engine == "openai" else "/health")
         self.url = cfg.url
         self.engine = engine
         self.model = model
@@ -113,11 +116,9 @@ class UpstreamClient:
         return r
 
     async def health(self) -> None:
-        """Raises ReplicaFailed unless the replica answers its health endpoint (or, for a generic engine, lists
-        its models)."""
-        path = "/v1/models" if self.engine == "openai" else "/health"
+        """Raises ReplicaFailed unless the replica answers its health endpoint with a success."""
         try:
-            await self._request("GET", path, timeout=HEALTH_TIMEOUT)
+            await self._request("GET", self.health_path, timeout=HEALTH_TIMEOUT)
         except UpstreamRejected as err:
             raise ReplicaFailed(f"HTTP {err.status}: {err.message}") from None
 

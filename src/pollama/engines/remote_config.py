@@ -18,6 +18,7 @@ system = "You are terse."
 parameters = { temperature = 0.2, stop = ["<|im_end|>"] }
 capabilities = ["completion", "tools"]      # optional: what the model can do (default: from the template)
 context_length = 32768          # optional: the context (default: what the upstream reports)
+health_path = "/health"         # optional: what a health check GETs (default: /health; /v1/models for "openai")
 ```
 
 Parsing only: no network here. ``RemoteConfigError`` says which entry is wrong and why.
@@ -78,6 +79,8 @@ class RemoteModel:
     context_length: int = 0
     health_interval: float = DEFAULT_HEALTH_INTERVAL
     timeout: float = DEFAULT_TIMEOUT
+    health_path: str = ""
+    """Path a health check GETs under each upstream URL; empty: the engine's usual one."""
 
     @property
     def display_name(self) -> str:
@@ -160,7 +163,7 @@ def parse(doc: Mapping[str, Any], env: Mapping[str, str] | None = None) -> tuple
 
 _MODEL_KEYS = {
     "name", "model", "engine", "upstreams", "api_key", "api_key_env", "parallel", "template", "chat_template",
-    "system", "parameters", "capabilities", "context_length", "health_interval", "timeout",
+    "system", "parameters", "capabilities", "context_length", "health_interval", "timeout", "health_path",
 }  # fmt: skip
 _UPSTREAM_KEYS = {"url", "api_key", "api_key_env", "parallel"}
 
@@ -189,6 +192,9 @@ def _model(d: Mapping[str, Any], env: Mapping[str, str]) -> RemoteModel:
     ups = tuple(_upstream(u, key, parallel, env) for u in upstreams)
     if len({u.url for u in ups}) != len(ups):
         raise RemoteConfigError("an upstream URL is listed twice")
+    health_path = _str(d, "health_path")
+    if health_path and not health_path.startswith("/"):
+        raise RemoteConfigError("health_path must start with /")
     capabilities = d.get("capabilities", [])
     if not isinstance(capabilities, list) or not all(c in CAPABILITIES for c in capabilities):
         raise RemoteConfigError(f"capabilities must be a list of {', '.join(CAPABILITIES)}")
@@ -205,6 +211,7 @@ def _model(d: Mapping[str, Any], env: Mapping[str, str]) -> RemoteModel:
         context_length=_positive_int(d, "context_length", 0, zero=True),
         health_interval=_seconds(d, "health_interval", DEFAULT_HEALTH_INTERVAL),
         timeout=_seconds(d, "timeout", DEFAULT_TIMEOUT),
+        health_path=health_path,
     )
 
 
