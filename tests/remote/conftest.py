@@ -56,9 +56,30 @@ def upstreams(qwen_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="session")
-def remotes_file(upstreams: list[Upstream], models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def embedder(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
+    """llama-server with embeddings on, serving the built-in all-minilm's GGUF (built by pollama's converter)."""
+    from pollama.store.builtin_minilm import MINILM_NAME, ensure_builtin_minilm
+    from pollama.store.store import Store
+
+    store = Store(models_dir)
+    ensure_builtin_minilm(store)
+    record = store.resolve(MINILM_NAME)
+    assert record is not None and record.model_path is not None
+    log = tmp_path_factory.mktemp("llama-server-embed") / "embed.log"
+    up = Upstream(llama_server_binary(), record.model_path, free_port(), log, ("-c", "512", "-np", "1", "--embeddings"))
+    try:
+        up.start()
+        yield up
+    finally:
+        up.stop()
+
+
+@pytest.fixture(scope="session")
+def remotes_file(
+    upstreams: list[Upstream], embedder: Upstream, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     path = tmp_path_factory.mktemp("remotes") / "remotes.toml"
-    path.write_text(remotes_toml(upstreams, models_dir))
+    path.write_text(remotes_toml(upstreams, embedder, models_dir))
     return path
 
 

@@ -51,6 +51,7 @@ class Upstream:
     gguf: Path
     port: int
     log: Path
+    args: tuple[str, ...] = ("-c", str(CTX), "-np", "2", "--jinja")
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,7 +60,7 @@ class Upstream:
 
     def start(self) -> None:
         cmd = [str(self.binary), "-m", str(self.gguf), "--host", "127.0.0.1", "--port", str(self.port)]
-        cmd += ["-c", str(CTX), "-np", "2", "-t", "1", "-tb", "1", "--metrics", "--jinja", "--no-webui"]
+        cmd += [*self.args, "-t", "1", "-tb", "1", "--metrics", "--no-webui"]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
@@ -114,10 +115,10 @@ def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
 
 
-def remotes_toml(upstreams: list[Upstream], models_dir: Path) -> str:
-    """Three remote models: ``qwen-remote`` (two replicas, the upstream's own Jinja template), ``qwen-go`` (one
-    replica, the built-in's Go template and parameters given here as a Modelfile would) and ``qwen-queue`` (two
-    replicas of one slot each, for the queue limit)."""
+def remotes_toml(upstreams: list[Upstream], embedder: Upstream, models_dir: Path) -> str:
+    """Four remote models: ``qwen-remote`` (two replicas, the upstream's own Jinja template), ``qwen-go`` (one
+    replica, the built-in's Go template and parameters given here as a Modelfile would), ``qwen-queue`` (two
+    replicas of one slot each, for the queue limit) and ``minilm-remote`` (embeddings)."""
     template, params = qwen_template(models_dir)
     stops = [*params.get("stop", []), "<|im_end|>", "<|endoftext|>"]  # type: ignore[misc]
     stop = ", ".join(_toml_str(s) for s in dict.fromkeys(stops))
@@ -142,6 +143,11 @@ parameters = {{ stop = [{stop}] }}
 [[models]]
 name = "qwen-queue"
 upstreams = [{{ url = "{r0}", parallel = 1 }}, {{ url = "{r1}", parallel = 1 }}]
+
+[[models]]
+name = "minilm-remote"
+upstreams = ["{embedder.url}"]
+capabilities = ["embedding"]
 """
 
 

@@ -5,9 +5,11 @@ store operations a remote model refuses."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
 import jsonschema
 import ollama
@@ -197,3 +199,30 @@ def test_prompt_longer_than_the_upstream_context_is_a_400(remote_server: Server,
     assert "context" in r.json()["error"]
     ok = {"model": "qwen-go", "prompt": "hi", "stream": False, "options": {"num_predict": 1}}
     assert httpx.post(remote_server.url + "/api/generate", json=ok, timeout=120).status_code == 200
+
+
+def test_anthropic_client(remote_server: Server) -> None:
+    client = anthropic.Anthropic(base_url=remote_server.url, api_key="unused", timeout=300, max_retries=0)
+    msg = client.messages.create(
+        model="qwen-remote",
+        max_tokens=16,
+        extra_body={"temperature": 0},
+        messages=[{"role": "user", "content": "What is 2 + 2? Answer with the number only."}],
+    )
+    assert msg.stop_reason == "end_turn"
+    assert "4" in "".join(b.text for b in msg.content if b.type == "text")
+
+
+def test_embeddings_match_the_local_model(client: ollama.Client, remote_server: Server) -> None:
+    """minilm-remote is llama-server with embeddings on over the same GGUF as the built-in all-minilm."""
+    texts = ["The sky is blue.", "Pollama speaks Ollama's API."]
+    remote = client.embed("minilm-remote", texts)
+    local = client.embed("all-minilm", texts)
+    assert len(remote.embeddings) == 2 and len(remote.embeddings[0]) == 384
+    for r, v in zip(remote.embeddings, local.embeddings, strict=True):
+        assert abs(math.fsum(x * x for x in r) - 1) < 1e-4  # normalised, as Ollama gives them
+        assert math.fsum(a * b for a, b in zip(r, v, strict=True)) > 0.999
+    assert remote.prompt_eval_count and remote.prompt_eval_count > 4
+    oai = openai.OpenAI(base_url=remote_server.url + "/v1", api_key="unused")
+    vec = oai.embeddings.create(model="minilm-remote", input="The sky is blue.").data[0].embedding
+    assert math.fsum(a * b for a, b in zip(vec, remote.embeddings[0], strict=True)) > 0.9999

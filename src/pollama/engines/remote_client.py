@@ -107,6 +107,13 @@ class UpstreamClient:
             return self._check(r)
         raise AssertionError("unreachable")
 
+    async def _json(self, method: str, path: str, *, timeout: float | None = None, **kw: Any) -> Any:
+        r = await self._request(method, path, timeout=timeout, **kw)
+        try:
+            return r.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ReplicaFailed(f"{path} answered with something that is not JSON") from None
+
     @staticmethod
     def _check(r: httpx.Response) -> httpx.Response:
         if r.status_code >= 500:
@@ -126,7 +133,7 @@ class UpstreamClient:
         """What the replica reports: its models list (all engines) and, for llama-server, ``/props`` and whether
         its tokenizer adds BOS."""
         kw: dict[str, Any] = {}
-        data = (await self._request("GET", "/v1/models", timeout=HEALTH_TIMEOUT)).json()
+        data = await self._json("GET", "/v1/models", timeout=HEALTH_TIMEOUT)
         models = data.get("data") if isinstance(data, dict) else None
         entry: dict[str, Any] = {}
         if isinstance(models, list):
@@ -144,7 +151,7 @@ class UpstreamClient:
         if isinstance(meta.get("size"), int):
             kw["size"] = meta["size"]
         if self.engine == "llama-server":
-            props = (await self._request("GET", "/props", timeout=HEALTH_TIMEOUT)).json()
+            props = await self._json("GET", "/props", timeout=HEALTH_TIMEOUT)
             settings = props.get("default_generation_settings") or {}
             if isinstance(settings.get("n_ctx"), int):
                 kw["n_ctx"] = settings["n_ctx"]
@@ -210,7 +217,7 @@ class UpstreamClient:
             body: dict[str, Any] = {"content": text, "add_special": add_special}
         else:
             body = {"model": self.model, "prompt": text, "add_special_tokens": add_special}
-        data = (await self._request("POST", "/tokenize", json=body)).json()
+        data = await self._json("POST", "/tokenize", json=body)
         tokens = data.get("tokens") if isinstance(data, dict) else None
         if not isinstance(tokens, list):
             raise ReplicaFailed("/tokenize answered without tokens")
@@ -220,7 +227,7 @@ class UpstreamClient:
         body: dict[str, Any] = {"tokens": tokens}
         if self.engine != "llama-server":
             body["model"] = self.model
-        data = (await self._request("POST", "/detokenize", json=body)).json()
+        data = await self._json("POST", "/detokenize", json=body)
         text = data.get("content", data.get("prompt")) if isinstance(data, dict) else None
         if not isinstance(text, str):
             raise ReplicaFailed("/detokenize answered without text")
@@ -229,7 +236,7 @@ class UpstreamClient:
     async def embeddings(self, inputs: list[str]) -> tuple[list[list[float]], int]:
         """The vectors of ``inputs`` in order, and the prompt tokens the replica counted for them all."""
         body = {"model": self.model, "input": inputs, "encoding_format": "float"}
-        data = (await self._request("POST", "/v1/embeddings", json=body)).json()
+        data = await self._json("POST", "/v1/embeddings", json=body)
         rows = data.get("data") if isinstance(data, dict) else None
         if not isinstance(rows, list) or len(rows) != len(inputs):
             raise ReplicaFailed("/v1/embeddings answered without one vector per input")
