@@ -120,6 +120,12 @@ def remotes_file(a: str, b: str, parallel: int, path: Path) -> None:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (from /proc)."""
+    rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
@@ -177,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         direct: list[Stream] = []
         through: list[Stream] = []
         busy: list[float | None] = []
+        pollama_cpu = 0.0
         for i in range(args.runs):
             busy.append(quiet(args))
             # The first request after an idle spell is slow on both paths (the processes were descheduled):
@@ -184,11 +191,15 @@ def main(argv: list[str] | None = None) -> int:
             stream_completion(a, "x", 2)
             stream_completion(base, "one", 2)
             if i % 2:
+                cpu0 = cpu_seconds(pollama.proc.pid)
                 through.append(stream_completion(base, "one", args.max_tokens))
+                pollama_cpu += cpu_seconds(pollama.proc.pid) - cpu0
                 direct.append(stream_completion(a, "x", args.max_tokens))
             else:
                 direct.append(stream_completion(a, "x", args.max_tokens))
+                cpu0 = cpu_seconds(pollama.proc.pid)
                 through.append(stream_completion(base, "one", args.max_tokens))
+                pollama_cpu += cpu_seconds(pollama.proc.pid) - cpu0
             serve.log(
                 f"run {i + 1}: direct ttft {direct[-1].ttft_s * 1000:.1f} ms {direct[-1].decode_tps or 0:.1f} tok/s; "
                 f"pollama ttft {through[-1].ttft_s * 1000:.1f} ms {through[-1].decode_tps or 0:.1f} tok/s"
@@ -226,12 +237,18 @@ def main(argv: list[str] | None = None) -> int:
         "aggregate_tps": {"direct_one_replica": straight, "one_replica": one, "two_replicas": two},
     }
     result["ttft_added_ms"], result["decode_loss"] = added, loss
+    # CPU time is not disturbed by other work the way wall-clock time is: what pollama spends per token is its
+    # cost in front of an engine whatever the machine's load.
+    tokens = sum(s.tokens for s in through)
+    result["pollama_cpu_ms_per_token"] = cpu_ms = 1000 * pollama_cpu / tokens if tokens else None
     print(f"{'':32}{'direct':>12}{'via pollama':>14}")
     print(f"{'TTFT, median (ms)':32}{d_ttft or 0:>12.1f}{t_ttft or 0:>14.1f}   paired added {added or 0:+.1f} ms")
     print(f"{'decode, median (tok/s)':32}{d_tps or 0:>12.1f}{t_tps or 0:>14.1f}   paired loss {(loss or 0):+.1%}")
     print(f"aggregate, {args.streams} streams: straight to 1 replica {straight:.1f} tok/s; through pollama")
     print(f"  to 1 replica {one:.1f} tok/s, to 2 replicas {two:.1f} tok/s")
     print(f"  scaling x{two / one:.2f} (targets: TTFT +<{TARGET_TTFT_ADDED_MS} ms, decode -<{TARGET_DECODE_LOSS:.0%})")
+    if cpu_ms is not None:
+        print(f"pollama's own CPU per generated token: {cpu_ms:.2f} ms ({tokens} tokens over {args.runs} requests)")
     known = [b for b in busy if b is not None]
     if known:
         print(f"other load before the pairs: median {statistics.median(known):.0%} of all cores busy")

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from pollama.api.options import Options, apply
-from pollama.engines.remote import runner_key
 from pollama.engines.remote_client import UpstreamFacts
 from pollama.engines.remote_config import RemoteModel
+from pollama.engines.remote_models import runner_key
 from pollama.errors import ModelNotFound, Unsupported
 from pollama.prompt.jinja import JinjaTemplate, JinjaTemplateError
 from pollama.prompt.jinja_gguf import jinja_template_from_gguf

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pollama.config import Settings
-from pollama.engines.remote import RemoteModels
+from pollama.engines.remote_models import RemoteModels
 from pollama.metrics import ServerMetrics
 from pollama.scheduler import Scheduler
 from pollama.store.store import Store

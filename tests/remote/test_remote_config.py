@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pollama.config import Settings
-from pollama.engines.remote import RemoteModels
 from pollama.engines.remote_config import RemoteConfigError, load, parse
+from pollama.engines.remote_models import RemoteModels
 
 
 def models(text: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from pollama.config import Settings
 from pollama.engines.base import Loader
 from pollama.engines.llamacpp import LlamaCppRunner
-from pollama.engines.remote import RemoteModels
+from pollama.engines.remote_models import RemoteModels
 from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
 from pollama.server import (
