@@ -116,9 +116,10 @@ def _toml_str(s: str) -> str:
 
 
 def remotes_toml(upstreams: list[Upstream], embedder: Upstream, models_dir: Path) -> str:
-    """Four remote models: ``qwen-remote`` (two replicas, the upstream's own Jinja template), ``qwen-go`` (one
+    """The remote models: ``qwen-remote`` (two replicas, the upstream's own Jinja template), ``qwen-go`` (one
     replica, the built-in's Go template and parameters given here as a Modelfile would), ``qwen-queue`` (two
-    replicas of one slot each, for the queue limit) and ``minilm-remote`` (embeddings)."""
+    replicas of one slot each, for the queue limit), ``qwen-generic`` (the same replica as ``qwen-go`` spoken to
+    as a generic OpenAI server) and ``minilm-remote`` (embeddings)."""
     template, params = qwen_template(models_dir)
     stops = [*params.get("stop", []), "<|im_end|>", "<|endoftext|>"]  # type: ignore[misc]
     stop = ", ".join(_toml_str(s) for s in dict.fromkeys(stops))
@@ -143,6 +144,12 @@ parameters = {{ stop = [{stop}] }}
 [[models]]
 name = "qwen-queue"
 upstreams = [{{ url = "{r0}", parallel = 1 }}, {{ url = "{r1}", parallel = 1 }}]
+
+[[models]]
+name = "qwen-generic"
+engine = "openai"
+upstreams = ["{r2}"]
+template = {_toml_str(template)}
 
 [[models]]
 name = "minilm-remote"

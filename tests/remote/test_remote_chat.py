@@ -226,3 +226,31 @@ def test_embeddings_match_the_local_model(client: ollama.Client, remote_server: 
     oai = openai.OpenAI(base_url=remote_server.url + "/v1", api_key="unused")
     vec = oai.embeddings.create(model="minilm-remote", input="The sky is blue.").data[0].embedding
     assert math.fsum(a * b for a, b in zip(vec, remote.embeddings[0], strict=True)) > 0.9999
+
+
+def test_generic_openai_engine(client: ollama.Client, remote_server: Server) -> None:
+    """qwen-generic speaks plain OpenAI to the replica: answers and tool calls work (parsed by pollama), `format`
+    is refused rather than left unenforced, and the health check is the models list."""
+    r = client.chat(
+        "qwen-generic", [{"role": "user", "content": "What is 2 + 2? Answer with the number only."}], options=GREEDY
+    )
+    assert "4" in r.message.content and r.eval_count
+    question = {"role": "user", "content": "What is the weather in Paris right now?"}
+    tool = client.chat("qwen-generic", [question], tools=[WEATHER_TOOL], options=GREEDY)
+    assert [(c.function.name, c.function.arguments) for c in tool.message.tool_calls or []] == [
+        ("get_weather", {"city": "Paris"})
+    ]
+    body = {"model": "qwen-generic", "prompt": "Invent a person.", "format": PERSON, "stream": False}
+    refused = httpx.post(remote_server.url + "/api/generate", json=body, timeout=60)
+    assert refused.status_code == 400
+    message = '"qwen-generic:latest" cannot constrain its output: its remote engine takes no grammar'
+    assert refused.json() == {"error": message}
+
+
+def test_keep_alive_unloads_a_remote_model(client: ollama.Client, remote_server: Server) -> None:
+    client.generate("qwen-go", "hi", options={"num_predict": 1}, keep_alive="10m")
+    assert "qwen-go:latest" in {m.model for m in client.ps().models}
+    assert client.generate("qwen-go", "", keep_alive=0).done_reason == "unload"
+    assert "qwen-go:latest" not in {m.model for m in client.ps().models}
+    # Used again, it is loaded again (its replicas checked) and answers.
+    assert client.generate("qwen-go", "hi", options={"num_predict": 1}).done
