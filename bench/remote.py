@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet-busy", type=float, default=0.3, help="'quiet': at most this fraction of cores busy")
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--streams", type=int, default=4, help="concurrent streams for the scaling run (default 4)")
+    p.add_argument("--agg-runs", type=int, default=3, help="rounds of the scaling run (default 3)")
     p.add_argument("--ctx", type=int, default=1024, help="context per slot")
     p.add_argument("--parallel", type=int, default=4, help="slots per replica")
     p.add_argument("--skip-build", action="store_true")
@@ -204,15 +205,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"run {i + 1}: direct ttft {direct[-1].ttft_s * 1000:.1f} ms {direct[-1].decode_tps or 0:.1f} tok/s; "
                 f"pollama ttft {through[-1].ttft_s * 1000:.1f} ms {through[-1].decode_tps or 0:.1f} tok/s"
             )
-        quiet(args)
-        straight = aggregate(a, "x", args.streams, args.max_tokens)
-        serve.log(f"aggregate, straight to replica A: {straight:.1f} tok/s")
-        quiet(args)
-        one = aggregate(base, "one", args.streams, args.max_tokens)
-        serve.log(f"aggregate, 1 replica: {one:.1f} tok/s")
-        quiet(args)
-        two = aggregate(base, "two", args.streams, args.max_tokens)
-        serve.log(f"aggregate, 2 replicas: {two:.1f} tok/s")
+        rounds: list[tuple[float, float, float]] = []
+        for i in range(args.agg_runs):
+            figures = []
+            for target, name in ((a, "x"), (base, "one"), (base, "two")):
+                quiet(args)
+                figures.append(aggregate(target, name, args.streams, args.max_tokens))
+            rounds.append((figures[0], figures[1], figures[2]))
+            serve.log(
+                f"aggregate round {i + 1}: straight to A {figures[0]:.1f}, through pollama to A {figures[1]:.1f}, "
+                f"to A and B {figures[2]:.1f} tok/s"
+            )
+        straight = statistics.median(r[0] for r in rounds)
+        one = statistics.median(r[1] for r in rounds)
+        two = statistics.median(r[2] for r in rounds)
     finally:
         for s in reversed(servers):
             s.stop()
@@ -235,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         "ttft_ms": {"direct": d_ttft, "pollama": t_ttft},
         "decode_tps": {"direct": d_tps, "pollama": t_tps},
         "aggregate_tps": {"direct_one_replica": straight, "one_replica": one, "two_replicas": two},
+        "aggregate_rounds": rounds,
     }
     result["ttft_added_ms"], result["decode_loss"] = added, loss
     # CPU time is not disturbed by other work the way wall-clock time is: what pollama spends per token is its

@@ -7,11 +7,14 @@ rotation. ``UpstreamRejected``: it answered 4xx, so the request itself is at fau
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
+import certifi
 import httpx
 
 from pollama.engines.remote_config import EngineKind, UpstreamConfig
@@ -68,6 +71,13 @@ def _error_text(r: httpx.Response) -> str:
     return r.text.strip()[:500]
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # One context for every client: loading the CA bundle takes ~0.1 s, which each new client would otherwise pay
+    # when a remote model loads.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class UpstreamClient:
     """HTTP to one replica; ``url`` is its base (the OpenAI API lives under ``/v1``)."""
 
@@ -85,6 +95,7 @@ class UpstreamClient:
         self._http = httpx.AsyncClient(
             base_url=cfg.url,
             headers=headers,
+            verify=_ssl_context(),
             timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64, keepalive_expiry=2.0),
         )
