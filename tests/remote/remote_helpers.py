@@ -111,6 +111,14 @@ def qwen_template(models_dir: Path) -> tuple[str, dict[str, object]]:
     return record.template, dict(record.params)
 
 
+# A template with a thinking block (as in tests/e2e/test_instruct.py), so the thinking parser runs on a remote.
+THINKING_TEMPLATE = (
+    "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}"
+    "{{- if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}<|im_end|>\n{{ end }}"
+    "<|im_start|>assistant\n{{ if .Think }}<think>\n{{ end }}"
+)
+
+
 def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
 
@@ -119,7 +127,8 @@ def remotes_toml(upstreams: list[Upstream], embedder: Upstream, models_dir: Path
     """The remote models: ``qwen-remote`` (two replicas, the upstream's own Jinja template), ``qwen-go`` (one
     replica, the built-in's Go template and parameters given here as a Modelfile would), ``qwen-queue`` (two
     replicas of one slot each, for the queue limit), ``qwen-generic`` (the same replica as ``qwen-go`` spoken to
-    as a generic OpenAI server) and ``minilm-remote`` (embeddings)."""
+    as a generic OpenAI server), ``qwen-thinks`` (a template with a thinking block) and ``minilm-remote``
+    (embeddings)."""
     template, params = qwen_template(models_dir)
     stops = [*params.get("stop", []), "<|im_end|>", "<|endoftext|>"]  # type: ignore[misc]
     stop = ", ".join(_toml_str(s) for s in dict.fromkeys(stops))
@@ -150,6 +159,11 @@ name = "qwen-generic"
 engine = "openai"
 upstreams = ["{r2}"]
 template = {_toml_str(template)}
+
+[[models]]
+name = "qwen-thinks"
+upstreams = ["{r2}"]
+template = {_toml_str(THINKING_TEMPLATE)}
 
 [[models]]
 name = "minilm-remote"

@@ -254,3 +254,14 @@ def test_keep_alive_unloads_a_remote_model(client: ollama.Client, remote_server:
     assert "qwen-go:latest" not in {m.model for m in client.ps().models}
     # Used again, it is loaded again (its replicas checked) and answers.
     assert client.generate("qwen-go", "hi", options={"num_predict": 1}).done
+
+
+def test_thinking(client: ollama.Client) -> None:
+    assert "thinking" in (client.show("qwen-thinks").capabilities or [])
+    question = [{"role": "user", "content": "What is 2 + 3?"}]
+    r = client.chat("qwen-thinks", question, think=True, options={"temperature": 0, "num_predict": 24})
+    # The prompt opened the thinking block, so everything up to a closing tag is thinking, never content.
+    assert r.message.thinking
+    assert "<think>" not in (r.message.content or "") and "</think>" not in r.message.thinking
+    off = client.chat("qwen-thinks", question, think=False, options={"temperature": 0, "num_predict": 8})
+    assert not off.message.thinking and off.message.content
