@@ -43,7 +43,12 @@ def test_vllm_body() -> None:
     # vLLM has no lazy grammar: a tool-call grammar is left out rather than forcing every answer into a call.
     lazy = completion_body("vllm", "m", CompletionRequest(prompt="p", grammar="g", grammar_triggers=("x",)))
     assert "structured_outputs" not in lazy
-    assert "max_tokens" not in completion_body("vllm", "m", CompletionRequest(prompt="p", num_predict=-2))
+    # Until the context is full: null, vLLM's "the room left after the prompt" (absent would mean 16 tokens).
+    assert completion_body("vllm", "m", CompletionRequest(prompt="p", num_predict=-2))["max_tokens"] is None
+    long = CompletionRequest(prompt="p", num_predict=40960)
+    assert completion_body("vllm", "m", long, context=4096)["max_tokens"] is None
+    assert completion_body("vllm", "m", long)["max_tokens"] == 40960  # context unknown: as asked
+    assert completion_body("openai", "m", long, context=4096)["max_tokens"] == 40960
 
 
 def test_generic_engine_refuses_format() -> None:

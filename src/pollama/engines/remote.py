@@ -150,7 +150,9 @@ class RemoteRunner:
         """Stream a completion from the replica routing picks, failing over while nothing was streamed."""
         if not self._alive:
             raise RunnerStopped()
-        body = completion_body(self.model.engine, self.model.model, req, name=self.model.display_name)
+        body = completion_body(
+            self.model.engine, self.model.model, req, name=self.model.display_name, context=self.info.n_ctx
+        )
         hashes = prefix_hashes(req.prompt)
         tried: list[Replica] = []
         while True:

@@ -32,8 +32,10 @@ _TRIGGER_PATTERN = 2
 _VLLM_BIAS_LIMIT = 100.0
 
 
-def completion_body(engine: EngineKind, model: str, req: CompletionRequest, *, name: str = "") -> dict[str, Any]:
-    """The streamed ``/v1/completions`` body for ``req``.
+def completion_body(
+    engine: EngineKind, model: str, req: CompletionRequest, *, name: str = "", context: int = 0
+) -> dict[str, Any]:
+    """The streamed ``/v1/completions`` body for ``req``; ``context`` is the replica's context length, when known.
 
     Raises:
         BadRequest: the request needs a grammar and the engine takes none.
@@ -52,7 +54,12 @@ def completion_body(engine: EngineKind, model: str, req: CompletionRequest, *, n
     if engine == "llama-server":
         _llama_server(body, req)
     else:
-        if req.num_predict > 0:
+        if engine == "vllm" and (req.num_predict <= 0 or (context and req.num_predict >= context)):
+            # "Until the context is full" (pollama's default of 10 x num_ctx is more than any context holds): vLLM
+            # reads null as the room left after the prompt, where an absent field would mean OpenAI's 16 tokens
+            # and a larger number a 400.
+            body["max_tokens"] = None
+        elif req.num_predict > 0:
             body["max_tokens"] = req.num_predict
         if req.logprobs:
             body["logprobs"] = max(req.top_logprobs, 1)
