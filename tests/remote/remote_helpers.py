@@ -148,7 +148,7 @@ upstreams = ["{r0}", "{r1}"]
 name = "qwen-go"
 upstreams = ["{r2}/v1"]
 template = {_toml_str(template)}
-parameters = {{ stop = [{stop}] }}
+parameters = {{ stop = [{stop}], temperature = 0 }}
 
 [[models]]
 name = "qwen-queue"

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +167,7 @@ def test_listing(client: ollama.Client, remote_server: Server, upstreams: list[U
     assert "tools" in (show.capabilities or []) and "<|im_start|>" in (show.template or "")
     go = client.show("qwen-go")
     assert go.template and "{{" in go.template and "<|im_end|>" in (go.parameters or "")
+    assert "temperature" in (go.parameters or "")
     client.generate("qwen-remote", "hi", options={"num_predict": 1})
     running = {m.model: m for m in client.ps().models}
     assert "qwen-remote:latest" in running
@@ -265,3 +269,22 @@ def test_thinking(client: ollama.Client) -> None:
     assert "<think>" not in (r.message.content or "") and "</think>" not in r.message.thinking
     off = client.chat("qwen-thinks", question, think=False, options={"temperature": 0, "num_predict": 8})
     assert not off.message.thinking and off.message.content
+
+
+def test_cli(remote_server: Server) -> None:
+    env = {**os.environ, "OLLAMA_HOST": remote_server.host}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "pollama.cli.main", *args], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = {line.split()[0]: line.split() for line in cli("list").splitlines()[1:]}
+    assert listed["qwen-remote:latest"][2] == "-"  # no local size
+    shown = cli("show", "qwen-remote")
+    assert "Remote model" in shown and "qwen" in shown and "tools" in shown
+    # qwen-go's parameters (from the remote models file) make it greedy.
+    answer = cli("run", "qwen-go", "What is 2 + 2? Answer with the number only.")
+    assert "4" in answer
