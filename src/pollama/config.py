@@ -249,6 +249,9 @@ class Settings:
     """Threads a runner uses when the request and model leave ``num_thread`` at 0; 0: the physical cores."""
     """Seconds a client may take to accept one write of an answer before its request is cancelled."""
 
+    remotes: str = ""
+    """``OLLAMA_REMOTES``: the remote models file; empty reads ``~/.ollama/remotes.toml`` when it exists."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
@@ -282,4 +285,5 @@ class Settings:
             max_body=_uint(e, "OLLAMA_MAX_BODY", DEFAULT_MAX_BODY),
             send_timeout=send_timeout_from_env(_clean(e, "OLLAMA_SEND_TIMEOUT")),
             num_threads=_uint(e, "OLLAMA_NUM_THREADS", 0),
+            remotes=_clean(e, "OLLAMA_REMOTES"),
         )

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from pollama.api.options import Options, apply
+from pollama.engines.remote_client import UpstreamFacts
+from pollama.engines.remote_config import RemoteModel
+from pollama.engines.remote_models import runner_key
 from pollama.errors import ModelNotFound, Unsupported
 from pollama.prompt.jinja import JinjaTemplate, JinjaTemplateError
 from pollama.prompt.jinja_gguf import jinja_template_from_gguf
@@ -35,10 +38,17 @@ class ModelView:
     template: ChatTemplate
     capabilities: tuple[str, ...]
     n_ctx_train: int
+    remote: RemoteModel | None = None
+    """Set for a model served by remote replicas (``engines.remote``) rather than a local GGUF."""
 
     @property
     def name(self) -> Name:
         return self.record.name
+
+    @property
+    def runner_key(self) -> str:
+        """What the scheduler knows the model's runner by: the GGUF path, or ``remote:<name>``."""
+        return runner_key(self.remote) if self.remote is not None else str(self.model_path)
 
     @property
     def model_path(self) -> Path:
@@ -118,3 +128,30 @@ def resolve(store: Store, model: str) -> ModelView:
     if record is None or record.model_path is None:
         raise ModelNotFound(model)
     return view(record)
+
+
+@lru_cache(maxsize=64)
+def _remote_jinja(raw: str, bos: str, eos: str, add_bos: bool, tool_use: str) -> JinjaTemplate | None:
+    try:
+        return JinjaTemplate(raw, bos_token=bos, eos_token=eos, add_bos=add_bos, tool_use=tool_use or None)
+    except JinjaTemplateError as err:
+        log.warning("ignoring a remote model's chat template: %s", err)
+        return None
+
+
+def remote_template(remote: RemoteModel, facts: UpstreamFacts) -> ChatTemplate:
+    """The configured Go template, else the configured Jinja one, else the one the upstream reports."""
+    if remote.template is not None:
+        return _template(remote.template)
+    raw, tool_use = remote.chat_template, ""
+    if raw is None:
+        raw, tool_use = facts.chat_template, facts.chat_template_tool_use
+    jinja = _remote_jinja(raw, facts.bos_token, facts.eos_token, facts.add_bos, tool_use) if raw else None
+    return jinja if jinja is not None else _template(DEFAULT_TEMPLATE)
+
+
+def remote_view(record: Model, remote: RemoteModel, facts: UpstreamFacts) -> ModelView:
+    """A remote model as the use-cases see it; ``record`` is its synthetic store record (``remote_record``)."""
+    template = remote_template(remote, facts)
+    caps = remote.capabilities or ("completion", *template.capabilities())
+    return ModelView(record, template, tuple(caps), remote.context_length or facts.n_ctx, remote)

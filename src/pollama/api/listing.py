@@ -46,11 +46,16 @@ class ListedModel:
     digest: str
     details: ModelDetails
     capabilities: tuple[str, ...] = ()
+    remote_model: str = ""
+    remote_host: str = ""
 
     def to_wire(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name,
-            "model": self.name,
+        out: dict[str, Any] = {"name": self.name, "model": self.name}
+        if self.remote_model:
+            out["remote_model"] = self.remote_model
+        if self.remote_host:
+            out["remote_host"] = self.remote_host
+        out |= {
             "modified_at": self.modified_at,
             "size": self.size,
             "digest": self.digest,
@@ -116,6 +121,8 @@ class ShowResponse:
     model_info: dict[str, Any] = field(default_factory=dict)
     tensors: list[dict[str, Any]] | None = None
     capabilities: tuple[str, ...] = ()
+    remote_model: str = ""
+    remote_host: str = ""
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -131,6 +138,10 @@ class ShowResponse:
         out["details"] = self.details.to_wire()
         if self.messages:
             out["messages"] = [{"role": m.role, "content": m.content} for m in self.messages]
+        if self.remote_model:
+            out["remote_model"] = self.remote_model
+        if self.remote_host:
+            out["remote_host"] = self.remote_host
         out["model_info"] = self.model_info
         if self.tensors is not None:
             out["tensors"] = self.tensors

@@ -244,6 +244,10 @@ def dispatch(argv: list[str]) -> int:
     if command.name == "serve":
         try:
             settings = Settings.from_env()
+            # A broken remote models file stops serve here with its message, not a traceback from start-up.
+            from pollama.engines.remote_models import RemoteModels
+
+            RemoteModels.from_setting(settings.remotes)
         except ValueError as err:  # e.g. an unreadable OLLAMA_API_KEYS_FILE: refuse to start open
             raise CLIError(str(err)) from None
         return _serve(settings)

@@ -272,6 +272,9 @@ async def create(svc: Services, req: CreateRequest) -> AsyncIterator[Progress]:
 
     # The request is refused (bad name, bad paths) before a missing base is pulled, as Ollama does.
     _validate(svc.store, req)
+    svc.remotes.refuse(req.model or req.name or "", "create")
+    if req.from_:
+        svc.remotes.refuse(req.from_, "create from")
     async for item in _pull_missing_base(svc, req.from_):
         yield item
     worker = loop.run_in_executor(None, work)

@@ -23,6 +23,8 @@ def copy_model(svc: Services, req: CopyRequest) -> None:
     src = Name.parse(req.source)
     if not src.is_valid():
         raise BadRequest(f'source "{req.source}" is invalid')
+    svc.remotes.refuse(req.source, "copy")
+    svc.remotes.refuse(req.destination, "copy onto")
     src = svc.store.existing_name(src)
     dst = Name.parse(req.destination)
     if not dst.is_valid():
@@ -40,6 +42,7 @@ async def delete_model(svc: Services, req: DeleteRequest) -> None:
     name = Name.parse(requested)
     if not name.is_valid():
         raise BadRequest(f'name "{requested}" is invalid')
+    svc.remotes.refuse(requested, "delete")
     model = svc.store.resolve(name)
     if model is None:
         raise ModelNotFound(requested)

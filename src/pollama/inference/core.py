@@ -22,7 +22,7 @@ from pollama.engines.base import CompletionRequest, CountsTokens, Done, LoadSpec
 from pollama.errors import BadRequest, ModelNotFound, Unsupported
 from pollama.inference.output import OutputPlan
 from pollama.metrics import ServerMetrics
-from pollama.models import ModelView, resolve
+from pollama.models import ModelView, remote_view, resolve
 from pollama.output import Piece
 from pollama.scheduler import Lease
 from pollama.services import Services
@@ -50,11 +50,15 @@ async def find_model(svc: Services, requested: str) -> ModelView:
     """The stored model by name; its GGUF header is read off the event loop."""
     if not requested:
         raise ModelNotFound(requested)
+    remote = svc.remotes.find(requested)
+    if remote is not None:
+        facts = await svc.remotes.facts(remote)
+        return remote_view(svc.remotes.record(remote), remote, facts)
     return await asyncio.to_thread(resolve, svc.store, requested)
 
 
 async def unload(svc: Services, model: ModelView) -> None:
-    await svc.scheduler.expire(str(model.model_path))
+    await svc.scheduler.expire(model.runner_key)
 
 
 def _num_predict(opts: Options) -> int:
@@ -160,22 +164,30 @@ async def session(
     svc: Services, model: ModelView, opts: Options, keep_alive: float | None, start: int
 ) -> AsyncIterator[Session]:
     """Schedule a runner for ``model`` loaded with ``opts`` and hold one of its slots until the block ends."""
-    spec = LoadSpec(
-        model_path=str(model.model_path),
-        num_ctx=opts.runner.num_ctx,
-        num_parallel=svc.settings.num_parallel,
-        num_batch=opts.runner.num_batch,
-        # Ollama passes a positive num_thread to llama.cpp and lets it decide otherwise; OLLAMA_NUM_THREADS
-        # (pollama's) is the server's choice where the request and the model leave it unset.
-        num_thread=opts.runner.num_thread if opts.runner.num_thread > 0 else svc.settings.num_threads,
-        use_mmap=opts.runner.use_mmap,
-        flash_attention=svc.settings.flash_attention,
-        kv_cache_type=svc.settings.kv_cache_type,
-        load_timeout=svc.settings.load_timeout,
-    )
-    lease = await svc.scheduler.acquire(
-        str(model.model_path), model.name.display_shortest(), spec, keep_alive, model.record
-    )
+    if model.remote is not None:
+        # Load options do not apply to a remote engine: one spec per model, so no request reloads it. Its slots
+        # are the replicas' together, so the queue limit counts across them.
+        spec = LoadSpec(
+            model_path=model.runner_key,
+            num_ctx=model.n_ctx_train,
+            num_parallel=model.remote.capacity,
+            load_timeout=svc.settings.load_timeout,
+        )
+    else:
+        spec = LoadSpec(
+            model_path=str(model.model_path),
+            num_ctx=opts.runner.num_ctx,
+            num_parallel=svc.settings.num_parallel,
+            num_batch=opts.runner.num_batch,
+            # Ollama passes a positive num_thread to llama.cpp and lets it decide otherwise; OLLAMA_NUM_THREADS
+            # (pollama's) is the server's choice where the request and the model leave it unset.
+            num_thread=opts.runner.num_thread if opts.runner.num_thread > 0 else svc.settings.num_threads,
+            use_mmap=opts.runner.use_mmap,
+            flash_attention=svc.settings.flash_attention,
+            kv_cache_type=svc.settings.kv_cache_type,
+            load_timeout=svc.settings.load_timeout,
+        )
+    lease = await svc.scheduler.acquire(model.runner_key, model.name.display_shortest(), spec, keep_alive, model.record)
     try:
         yield Session(lease, start, svc.metrics)
     finally:

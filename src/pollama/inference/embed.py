@@ -119,7 +119,7 @@ async def embeddings(svc: Services, req: EmbeddingRequest) -> EmbeddingResponse:
             result = await s.runner.embed([req.prompt], truncate=True)
         except PollamaError as err:
             raise Failed(err.message) from None
-    raw = await asyncio.to_thread(legacy_raw, str(model.model_path))
+    raw = model.remote is None and await asyncio.to_thread(legacy_raw, str(model.model_path))
     try:
         vectors = result.vectors if raw else normalize(result.vectors)
     except BadRequest as err:  # every failure of this route is a 500 in Ollama

@@ -12,6 +12,8 @@ from starlette.middleware import Middleware
 
 from pollama.config import Settings
 from pollama.engines.base import Loader
+from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.engines.remote_models import RemoteModels
 from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
 from pollama.server import (
@@ -46,13 +48,14 @@ def build_services(settings: Settings, loader: Loader | None = None) -> Services
     store.startup(noprune=settings.noprune)
     ensure_builtin(store)
     ensure_builtin_minilm(store)
+    remotes = RemoteModels.from_setting(settings.remotes)
     scheduler = Scheduler(
         max_loaded=settings.max_loaded_models,
         max_queue=settings.max_queue,
         default_keep_alive=settings.keep_alive,
-        loader=loader,
+        loader=remotes.loader(loader or LlamaCppRunner.start),
     )
-    return Services(settings=settings, store=store, scheduler=scheduler)
+    return Services(settings=settings, store=store, scheduler=scheduler, remotes=remotes)
 
 
 def create_app(settings: Settings, services: Callable[[], Services] | None = None) -> Starlette:
@@ -62,9 +65,11 @@ def create_app(settings: Settings, services: Callable[[], Services] | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc = services() if services is not None else build_services(settings)
         app.state.services = svc
+        svc.remotes.start()
         try:
             yield
         finally:
+            await svc.remotes.close()
             await svc.scheduler.shutdown()
 
     # Ollama's order: CORS answers preflights and refused origins before the Host check sees them. The request

@@ -232,7 +232,9 @@ async def embeddings(request: Request) -> Response:
 
 
 async def list_models(request: Request) -> Response:
-    records = await asyncio.to_thread(services(request).store.list_models)
+    svc = services(request)
+    records = await asyncio.to_thread(svc.store.list_models)
+    records += [svc.remotes.record(m) for m in svc.remotes.models]
     return json_response(marshal(oai_models.models_json(records)))
 
 

@@ -43,6 +43,7 @@ def _name(raw: str) -> Name:
 async def pull(request: Request) -> Response:
     req = decode(await request.body(), RegistryRequest, "PullRequest")
     svc = services(request)
+    svc.remotes.refuse(req.model or req.name or "", "pull")
     name = svc.store.existing_name(_name(req.model or req.name or ""))
     it = _count_pulled(
         pull_model(svc.store, name, insecure=bool(req.insecure), noprune=svc.settings.noprune), svc.metrics.pull()
@@ -56,6 +57,7 @@ async def push(request: Request) -> Response:
     raw = req.model or req.name
     if not raw:
         raise BadRequest("model is required")
+    svc.remotes.refuse(raw, "push")
     name = svc.store.existing_name(_name(raw))
     it = push_model(svc.store, name, insecure=bool(req.insecure))
     return await respond(request, _os_errors(it), req.stream is not False, Progress.combine)
