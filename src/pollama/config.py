@@ -177,20 +177,25 @@ def kv_cache_type_from_env(raw: str, flash_attention: bool | None) -> str:
     return kind
 
 
-def load_timeout_from_env(raw: str) -> float:
-    """``OLLAMA_LOAD_TIMEOUT``: a Go duration or a number of seconds, 5 minutes by default; zero or less waits
-    forever (``FOREVER``). An unparseable value keeps the default, as Ollama does."""
+def _timeout_from_env(name: str, raw: str, default: float, shown: str) -> float:
+    """A Go duration or a number of seconds; zero or less is ``FOREVER``. An unparseable value keeps the default
+    with Ollama's warning."""
     if not raw:
-        return _DEFAULT_LOAD_TIMEOUT
+        return default
     try:
         seconds = parse_go_duration(raw)
     except DurationError:
         try:
             seconds = float(int(raw))
         except ValueError:
-            log.warning("invalid environment variable, using default: OLLAMA_LOAD_TIMEOUT=%s default=5m", raw)
-            return _DEFAULT_LOAD_TIMEOUT
+            log.warning("invalid environment variable, using default: %s=%s default=%s", name, raw, shown)
+            return default
     return FOREVER if seconds <= 0 else seconds
+
+
+def load_timeout_from_env(raw: str) -> float:
+    """``OLLAMA_LOAD_TIMEOUT``: how long a model may take to load, 5 minutes by default (Ollama's)."""
+    return _timeout_from_env("OLLAMA_LOAD_TIMEOUT", raw, _DEFAULT_LOAD_TIMEOUT, "5m")
 
 
 def origins_from_env(raw: str) -> tuple[str, ...]:
@@ -201,20 +206,9 @@ def origins_from_env(raw: str) -> tuple[str, ...]:
 
 
 def send_timeout_from_env(raw: str) -> float:
-    """``OLLAMA_SEND_TIMEOUT`` (not in Ollama): a Go duration or a number of seconds a client may take to accept
-    one write of an answer, 600 s by default as llama-server's write timeout; zero or less never gives up."""
-    default = 600.0
-    if not raw:
-        return default
-    try:
-        seconds = parse_go_duration(raw)
-    except DurationError:
-        try:
-            seconds = float(int(raw))
-        except ValueError:
-            log.warning("invalid environment variable, using default: OLLAMA_SEND_TIMEOUT=%s default=10m", raw)
-            return default
-    return FOREVER if seconds <= 0 else seconds
+    """``OLLAMA_SEND_TIMEOUT`` (not in Ollama): how long a client may take to accept one write of an answer,
+    600 s by default as llama-server's write timeout."""
+    return _timeout_from_env("OLLAMA_SEND_TIMEOUT", raw, 600.0, "10m")
 
 
 DEFAULT_MAX_BODY = 256 << 20
