@@ -99,6 +99,14 @@ async def test_root_stays_open(start: Start) -> None:
         assert (await srv.http.head("/")).status_code == 200
 
 
+async def test_api_description_is_public_but_not_the_api(start: Start) -> None:
+    async with start(**KEYS) as srv:
+        assert (await srv.http.get("/openapi.json")).json()["openapi"].startswith("3.1")
+        assert (await srv.http.get("/docs")).status_code == 200
+        assert (await srv.http.post("/openapi.json")).status_code == 401
+        assert (await srv.http.get("/api/tags")).status_code == 401
+
+
 async def test_cors_preflight_needs_no_key_and_a_401_carries_cors_headers(start: Start) -> None:
     origin = "http://localhost:3000"
     async with start(**KEYS) as srv:

@@ -1,12 +1,13 @@
 """Opt-in API keys: with ``OLLAMA_API_KEYS``/``OLLAMA_API_KEYS_FILE`` set, every request must present one.
 
 A key comes as ``Authorization: Bearer <key>`` (what the OpenAI SDK and ``ollama`` clients send) or as
-``x-api-key: <key>`` (what Anthropic's SDK sends). Only ``GET``/``HEAD /`` (the liveness check), ``GET``/``HEAD``
-of the web page's files under ``/ui`` (they hold no secret; the page then asks for a key and sends it with its
-API calls) and ``OPTIONS`` (a browser's preflight never carries credentials; the CORS middleware in front answers
-it) are let through without one. A missing or wrong key is a 401 in the shape of the API the path belongs to: native
-``{"error": ...}``, OpenAI's ``{"error": {..., "code": "invalid_api_key"}}`` under ``/v1/``, Anthropic's
-``authentication_error`` under ``/v1/messages``. Keys are compared in constant time and never logged.
+``x-api-key: <key>`` (what Anthropic's SDK sends). Let through without one: ``GET``/``HEAD /`` (the liveness
+check), ``GET``/``HEAD`` of the web page's files under ``/ui`` (they hold no secret; the page then asks for a key
+and sends it with its API calls) and of the API's description (``/openapi.json``, ``/docs``: public, as vLLM's
+are), and ``OPTIONS`` (a browser's preflight never carries credentials; the CORS middleware in front answers it).
+A missing or wrong key is a 401 in the shape of the API the path belongs to: native ``{"error": ...}``, OpenAI's
+``{"error": {..., "code": "invalid_api_key"}}`` under ``/v1/``, Anthropic's ``authentication_error`` under
+``/v1/messages``. Keys are compared in constant time and never logged.
 """
 
 from __future__ import annotations
@@ -89,4 +90,7 @@ class APIKeyMiddleware:
 def _exempt(scope: Scope) -> bool:
     method = scope["method"]
     path = scope["path"]
-    return method == "OPTIONS" or (method in ("GET", "HEAD") and (path in ("/", "/ui") or path.startswith("/ui/")))
+    return method == "OPTIONS" or (method in ("GET", "HEAD") and (path in _PUBLIC or path.startswith("/ui/")))
+
+
+_PUBLIC = frozenset({"/", "/ui", "/openapi.json", "/docs"})

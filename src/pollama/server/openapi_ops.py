@@ -274,8 +274,8 @@ OPERATIONS: tuple[Op, ...] = (
         (400,),
         "FROM must name a model; ADAPTER and DRAFT (files on the server) are refused.",
     ),
-    Op("get", "/openapi.json", "This document", API.NATIVE, Text("application/json", json_object=True)),
-    Op("get", "/docs", "This document as a page", API.NATIVE, Text("text/html")),
+    Op("get", "/openapi.json", "This document", API.NATIVE, Text("application/json", json_object=True), public=True),
+    Op("get", "/docs", "This document as a page", API.NATIVE, Text("text/html"), public=True),
 )
 
 _HELLO = [{"role": "user", "content": "Why is the sky blue?"}]
