@@ -184,6 +184,10 @@ def load_timeout_from_env(raw: str) -> float:
     return FOREVER if seconds <= 0 else seconds
 
 
+DEFAULT_CACHE_RAM = 4096
+"""MiB of host memory for each loaded model's prompt cache (llama-server's --cache-ram is 8192 for its one model;
+pollama keeps up to three models loaded by default)."""
+
 DEFAULT_MAX_BODY = 256 << 20
 """256 MiB: far above any chat with base64 images or embedding batch, far below a server's memory."""
 
@@ -211,6 +215,9 @@ class Settings:
 
     max_body: int = 0
     """The largest request body accepted, in bytes (``/api/blobs/`` exempt); 0 is no limit."""
+
+    cache_ram: int = DEFAULT_CACHE_RAM
+    """MiB of host memory each loaded model may use to keep prompts evicted from its slots; 0 turns it off."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -242,4 +249,5 @@ class Settings:
             kv_cache_type=kv_cache_type_from_env(_clean(e, "OLLAMA_KV_CACHE_TYPE"), flash_attention),
             load_timeout=load_timeout_from_env(_clean(e, "OLLAMA_LOAD_TIMEOUT")),
             max_body=_uint(e, "OLLAMA_MAX_BODY", DEFAULT_MAX_BODY),
+            cache_ram=_uint(e, "OLLAMA_CACHE_RAM", DEFAULT_CACHE_RAM),
         )

@@ -5,7 +5,8 @@ an ``op`` field). Requests carry an ``id`` chosen by the client; every reply nam
 many requests share one connection.
 
 client → runner: ``completion``, ``cancel``, ``tokenize``, ``detokenize``
-runner → client: ``ready`` (once, first), ``chunk``, ``done``, ``error``, ``tokens``, ``text``
+runner → client: ``ready`` (once, first), ``chunk``, ``done``, ``error``, ``tokens``, ``text``, ``cache`` (the
+prompt cache's figures, after a completion ends)
 
 The runner writes all frames produced by one engine step with a single ``sendall``, so several tokens ready at
 once cost one system call, while the first token is never delayed.
@@ -20,7 +21,7 @@ from dataclasses import asdict
 from typing import Any, Literal, TypedDict
 
 from pollama.api.options import SamplingOptions
-from pollama.runner.types import CompletionRequest, Done, FailureKind, RunnerInfo
+from pollama.runner.types import CacheStats, CompletionRequest, Done, FailureKind, RunnerInfo
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 256 * 1024 * 1024
@@ -99,6 +100,11 @@ class TextMsg(TypedDict):
     text: str
 
 
+class CacheMsg(TypedDict):
+    op: Literal["cache"]
+    stats: dict[str, int]
+
+
 def encode(msg: Any) -> bytes:
     body = json.dumps(msg, ensure_ascii=False, separators=(",", ":")).encode()
     return HEADER.pack(len(body)) + body
@@ -147,3 +153,11 @@ def done_from_msg(msg: dict[str, Any]) -> Done:
 
 def info_from_msg(msg: dict[str, Any]) -> RunnerInfo:
     return RunnerInfo(**msg)
+
+
+def cache_msg(stats: CacheStats) -> CacheMsg:
+    return {"op": "cache", "stats": asdict(stats)}
+
+
+def cache_from_msg(msg: dict[str, Any]) -> CacheStats:
+    return CacheStats(**msg["stats"])
