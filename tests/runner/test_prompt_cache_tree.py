@@ -15,15 +15,15 @@ def snap(tokens: list[int], size: int = 100, checkpoints: tuple[Checkpoint, ...]
 def test_lookup_finds_the_longest_prefix_among_branching_sequences() -> None:
     cache = PromptCache(budget=1 << 20)
     system = list(range(100, 140))
-    a = snap(system + [1, 2, 3, 4, 5])
-    b = snap(system + [7, 8, 9])
+    a = snap([*system, 1, 2, 3, 4, 5])
+    b = snap([*system, 7, 8, 9])
     c = snap([5, 5, 5])
     for s in (a, b, c):
         assert cache.insert(s)
-    m = cache.lookup(system + [7, 8, 9, 10, 11])
+    m = cache.lookup([*system, 7, 8, 9, 10, 11])
     assert m is not None and m.snapshot is b and m.n_tokens == 43
     # A prompt that shares only the system part may use either; it keeps exactly the shared tokens.
-    m = cache.lookup(system + [42])
+    m = cache.lookup([*system, 42])
     assert m is not None and m.n_tokens == 40 and m.snapshot in (a, b)
     # A prompt ending inside a cached sequence keeps its whole length of it.
     m = cache.lookup(system[:10])
@@ -98,20 +98,20 @@ def test_sliding_window_snapshot_serves_only_its_end_or_a_checkpoint() -> None:
     s = snap(tokens, checkpoints=(ckpt,))
     assert cache.insert(s)
     # The whole sequence: the saved window is right.
-    m = cache.lookup(tokens + [99])
+    m = cache.lookup([*tokens, 99])
     assert m is not None and m.n_tokens == 50 and m.checkpoint is None
     # Sharing 40 tokens: the saved window (positions 42..49) is stale there; the checkpoint at 30 is valid.
-    m = cache.lookup(tokens[:40] + [99])
+    m = cache.lookup([*tokens[:40], 99])
     assert m is not None and m.n_tokens == 30 and m.checkpoint is ckpt
     # Sharing fewer tokens than any checkpoint: nothing valid.
-    assert cache.lookup(tokens[:20] + [99]) is None
+    assert cache.lookup([*tokens[:20], 99]) is None
 
 
 def test_sliding_window_sequence_within_the_window_serves_any_prefix() -> None:
     cache = PromptCache(budget=1 << 20, n_swa=64)
     tokens = list(range(50))
     cache.insert(snap(tokens))
-    m = cache.lookup(tokens[:40] + [99])
+    m = cache.lookup([*tokens[:40], 99])
     assert m is not None and m.n_tokens == 40 and m.checkpoint is None
 
 
@@ -123,7 +123,7 @@ def test_sliding_window_keeps_a_prefix_snapshot_a_longer_one_cannot_serve() -> N
     cache.insert(turn2)
     # Without a checkpoint at 40 the longer snapshot cannot serve 40 tokens, so both stay.
     assert len(cache) == 2
-    m = cache.lookup(list(range(40)) + [7])
+    m = cache.lookup([*list(range(40)), 7])
     assert m is not None and m.snapshot is turn1 and m.n_tokens == 40
 
 
