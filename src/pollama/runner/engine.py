@@ -267,7 +267,6 @@ class Engine:
                 n += 1
             else:
                 a.i_batch = -1
-        prefilled: list[Active] = []
         for a in self._active:
             if n >= self.n_batch:
                 break
@@ -294,7 +293,6 @@ class Engine:
             a.prefill_pos = end
             if end == last:
                 a.next_token = a.prompt[last]
-                prefilled.append(a)
         if n == 0:
             return
         self._batch.n_tokens = n
@@ -302,13 +300,14 @@ class Engine:
         if rc != 0:
             self._decode_failed(rc, members)
             return
-        for a in prefilled:
-            # The prompt (but its last token) is in the KV now: a sliding-window model checkpoints it here,
-            # before generation moves the window on, so a later prompt extending this one can start from it.
-            self.reuse.checkpoint(a.slot)
         ctx = self.model.ctx
         for a in list(self._active):
             if a.i_batch >= 0:
+                if a.eval_count == 0:
+                    # The whole prompt is in the KV now: a sliding-window model checkpoints it here, before
+                    # generation moves the window on, so a later prompt extending this one can start from it
+                    # (the same place its slot's own KV would let it start).
+                    self.reuse.checkpoint(a.slot)
                 tok = a.chain.sample(ctx, a.i_batch)
                 if a.req.logprobs:
                     logits = a.chain.logits(ctx, a.i_batch)
