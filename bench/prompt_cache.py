@@ -42,7 +42,7 @@ import serve as sb  # bench/serve.py, imported as a sibling script
 
 CHATS = 12
 TURNS = 5
-SYSTEM_SENTENCES = 75  # ~1,000 tokens
+SYSTEM_SENTENCES = 95  # ~1,000 tokens
 BURST = 8
 
 
@@ -122,7 +122,12 @@ def stream_ttft(client: sb.Client, prompt: str, n_predict: int) -> float:
         for line in r.iter_lines():
             if not line.strip():
                 continue
-            payload = line[len("data: ") :] if line.startswith("data: ") else line
+            if isinstance(client, sb.PollamaClient):
+                payload = line
+            elif line.startswith("data: "):
+                payload = line[len("data: ") :]
+            else:
+                continue
             if payload.strip() == "[DONE]":
                 break
             chunk = json.loads(payload)
