@@ -90,6 +90,7 @@ class Engine:
         self._inbox: queue.SimpleQueue[tuple[str, Request | int | None]] = queue.SimpleQueue()
         self._waiting: deque[Request] = deque()
         self._slots = [Slot(seq=i) for i in range(model.spec.num_parallel)]
+        self._checkpoints: list[Slot] = []
         self.reuse = PrefixReuse(model, self._slots, model.spec.cache_ram * MIB, model.spec.cache_file)
         self._active: list[Active] = []
         self._out: list[bytes] = []
@@ -139,6 +140,10 @@ class Engine:
             if self._out:
                 out, self._out = self._out, []
                 self._send(out)
+            if self._checkpoints:
+                for slot in self._checkpoints:
+                    self.reuse.checkpoint(slot)
+                self._checkpoints.clear()
 
     def _handle(self, kind: str, arg: Request | int | None) -> bool:
         if kind == "new":
@@ -304,10 +309,11 @@ class Engine:
         for a in list(self._active):
             if a.i_batch >= 0:
                 if a.eval_count == 0:
-                    # The whole prompt is in the KV now: a sliding-window model checkpoints it here, before
-                    # generation moves the window on, so a later prompt extending this one can start from it
-                    # (the same place its slot's own KV would let it start).
-                    self.reuse.checkpoint(a.slot)
+                    # The whole prompt is in the KV now: a sliding-window model checkpoints it before generation
+                    # moves the window on, so a later prompt extending this one can start from it (the same place
+                    # its slot's own KV would let it start). Taken after this step's frames are sent, so the first
+                    # token does not wait for it.
+                    self._checkpoints.append(a.slot)
                 tok = a.chain.sample(ctx, a.i_batch)
                 if a.req.logprobs:
                     logits = a.chain.logits(ctx, a.i_batch)
