@@ -182,13 +182,13 @@ def burst(client: sb.Client, result: Result, args: argparse.Namespace, run: int)
 
 def throughput(client: sb.Client, result: Result, args: argparse.Namespace, session: int) -> None:
     prompts = [sb.render_gemma([{"role": "user", "content": p}]) for p in sb.THROUGHPUT_PROMPTS]
-    for i in range(args.runs):
+    for i in range(args.throughput_runs):
         result.others_busy.append(sb.settle(args, session) or 0.0)
         g = client.generate(prompts[0], args.n_predict)
         result.single_tps.append(g.decode_tps)
         sb.log(f"{client.name}: single stream run {i + 1}: {g.decode_tps:.1f} tok/s")
     for n in args.stream_counts:
-        for i in range(args.runs):
+        for i in range(args.throughput_runs):
             result.others_busy.append(sb.settle(args, session) or 0.0)
             gens, wall = sb.concurrent_generate(client, [prompts[k % len(prompts)] for k in range(n)], args)
             tokens = sum(g.tokens for g in gens)
@@ -204,7 +204,7 @@ def measure(client: sb.Client, result: Result, args: argparse.Namespace, session
     for run in range(args.runs):
         result.others_busy.append(sb.settle(args, session) or 0.0)
         burst(client, result, args, run)
-    if args.stream_counts or args.runs:
+    if args.throughput_runs:
         throughput(client, result, args, session)
 
 
@@ -318,6 +318,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--ctx", type=int, default=4096, help="context per slot (default: %(default)s)")
     p.add_argument("--parallel", type=int, default=4)
+    p.add_argument("--throughput-runs", type=int, default=1, help="repetitions of each throughput figure")
     p.add_argument("--streams", default="4,8,16", help="concurrent streams for throughput (default: %(default)s)")
     p.add_argument("--n-predict", type=int, default=128)
     p.add_argument("--chat-predict", type=int, default=16, help="tokens generated per chat turn")
