@@ -314,15 +314,15 @@ def report(llama: Result, pollama: Result, args: argparse.Namespace, info: dict[
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--runs", type=int, default=2, help="repetitions of each phase (default: %(default)s)")
+    p.add_argument("--runs", type=int, default=1, help="repetitions of each phase (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--ctx", type=int, default=4096, help="context per slot (default: %(default)s)")
     p.add_argument("--parallel", type=int, default=4)
     p.add_argument("--throughput-runs", type=int, default=1, help="repetitions of each throughput figure")
     p.add_argument("--streams", default="4,8,16", help="concurrent streams for throughput (default: %(default)s)")
     p.add_argument("--n-predict", type=int, default=128)
-    p.add_argument("--chat-predict", type=int, default=16, help="tokens generated per chat turn")
-    p.add_argument("--burst-predict", type=int, default=32, help="tokens generated per burst request")
+    p.add_argument("--chat-predict", type=int, default=4, help="tokens generated per chat turn")
+    p.add_argument("--burst-predict", type=int, default=16, help="tokens generated per burst request")
     p.add_argument("--pollama-cmd", default=None, help="command starting pollama (default: this checkout's)")
     p.add_argument("--pollama-cache-ram", type=int, default=None, help="OLLAMA_CACHE_RAM for pollama (MiB)")
     p.add_argument("--llama-server", type=Path, default=None, help="llama-server binary (default: the cached build)")
