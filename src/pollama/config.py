@@ -211,6 +211,10 @@ def send_timeout_from_env(raw: str) -> float:
     return _timeout_from_env("OLLAMA_SEND_TIMEOUT", raw, 600.0, "10m")
 
 
+DEFAULT_CACHE_RAM = 4096
+"""MiB of host memory for each loaded model's prompt cache (llama-server's --cache-ram is 8192 for its one model;
+pollama keeps up to three models loaded by default)."""
+
 DEFAULT_MAX_BODY = 256 << 20
 """256 MiB: far above any chat with base64 images or embedding batch, far below a server's memory."""
 
@@ -246,6 +250,9 @@ class Settings:
     remotes: str = ""
     """``OLLAMA_REMOTES``: the remote models file; empty reads ``~/.ollama/remotes.toml`` when it exists."""
 
+    cache_ram: int = DEFAULT_CACHE_RAM
+    """MiB of host memory each loaded model may use to keep prompts evicted from its slots; 0 turns it off."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
@@ -280,4 +287,5 @@ class Settings:
             send_timeout=send_timeout_from_env(_clean(e, "OLLAMA_SEND_TIMEOUT")),
             num_threads=_uint(e, "OLLAMA_NUM_THREADS", 0),
             remotes=_clean(e, "OLLAMA_REMOTES"),
+            cache_ram=_uint(e, "OLLAMA_CACHE_RAM", DEFAULT_CACHE_RAM),
         )

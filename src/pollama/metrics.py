@@ -11,10 +11,11 @@ import time
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from pollama.scheduler import Scheduler
+from pollama.runner.types import CacheStats
+from pollama.scheduler import Loaded, Scheduler
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -162,3 +163,49 @@ class SchedulerCollector(Collector):
         yield memory
         yield load
         yield busy
+        yield from _prompt_cache(loaded)
+
+
+def _prompt_cache(loaded: list[Loaded]) -> Iterable[Metric]:
+    """The host prompt cache of each loaded model, as its runner last reported it (after a completion)."""
+    gauges = {
+        "bytes": GaugeMetricFamily(
+            "pollama_prompt_cache_bytes", "Host memory held by a model's prompt cache.", labels=["model"]
+        ),
+        "budget": GaugeMetricFamily(
+            "pollama_prompt_cache_budget_bytes", "A model's prompt cache budget (OLLAMA_CACHE_RAM).", labels=["model"]
+        ),
+        "entries": GaugeMetricFamily(
+            "pollama_prompt_cache_entries", "Sequences held by a model's prompt cache.", labels=["model"]
+        ),
+    }
+    counters = {
+        "hits": CounterMetricFamily(
+            "pollama_prompt_cache_hits",
+            "Prompts that started from a prefix restored from the prompt cache (since the model loaded).",
+            labels=["model"],
+        ),
+        "misses": CounterMetricFamily(
+            "pollama_prompt_cache_misses",
+            "Prompts that looked in the prompt cache and found no prefix worth restoring.",
+            labels=["model"],
+        ),
+        "hit_tokens": CounterMetricFamily(
+            "pollama_prompt_cache_hit_tokens", "Prompt tokens restored from the prompt cache.", labels=["model"]
+        ),
+        "evictions": CounterMetricFamily(
+            "pollama_prompt_cache_evictions",
+            "Sequences dropped from the prompt cache to stay within its budget.",
+            labels=["model"],
+        ),
+    }
+    for entry in loaded:
+        stats = getattr(entry.runner, "cache_stats", None)
+        if not isinstance(stats, CacheStats):
+            continue
+        for key, gauge in gauges.items():
+            gauge.add_metric([entry.name], getattr(stats, key))
+        for key, counter in counters.items():
+            counter.add_metric([entry.name], getattr(stats, key))
+    yield from gauges.values()
+    yield from counters.values()

@@ -6,7 +6,9 @@ asyncio only; never imports llama_cpp."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import hashlib
 import itertools
 import logging
 import math
@@ -24,7 +26,7 @@ from pollama.api.responses import Logprob
 from pollama.errors import BadRequest, Failed, PollamaError, PromptTooLong, RunnerLoadFailed, RunnerStopped
 from pollama.runner import protocol as p
 from pollama.runner.embed_protocol import EmbedMsg, EmbedResult, result_from_body
-from pollama.runner.types import Chunk, CompletionRequest, Done, FailureKind, LoadSpec, RunnerInfo
+from pollama.runner.types import CacheStats, Chunk, CompletionRequest, Done, FailureKind, LoadSpec, RunnerInfo
 
 log = logging.getLogger("pollama.runner")
 
@@ -40,9 +42,25 @@ def _runner_argv(spec: LoadSpec, sock_path: str) -> list[str]:
     if spec.flash_attention is not None:
         argv.append("--flash-attn" if spec.flash_attention else "--no-flash-attn")
     argv += ["--cache-type", spec.kv_cache_type]
+    if spec.cache_ram > 0:
+        argv += ["--cache-ram", str(spec.cache_ram), "--cache-file", spec.cache_file or prompt_cache_file(spec)]
     if log.isEnabledFor(logging.DEBUG):
         argv.append("--verbose")
     return argv
+
+
+_cache_dir: str | None = None
+
+
+def prompt_cache_file(spec: LoadSpec) -> str:
+    """Where a runner of ``spec``'s model leaves its prompt cache when it stops, for the model's next runner: a
+    file per model and KV layout in a directory this server process owns and removes when it exits."""
+    global _cache_dir
+    if _cache_dir is None:
+        _cache_dir = tempfile.mkdtemp(prefix="pollama-prompt-cache-")
+        atexit.register(shutil.rmtree, _cache_dir, True)
+    key = f"{spec.model_path}|{spec.kv_cache_type}|{spec.flash_attention}"
+    return os.path.join(_cache_dir, hashlib.sha256(key.encode()).hexdigest()[:32] + ".cache")
 
 
 def _runner_env() -> dict[str, str]:
@@ -67,6 +85,8 @@ class LlamaCppRunner:
         self.spec = spec
         self.pid = proc.pid
         self.info: RunnerInfo
+        # The runner's prompt cache figures, as of the last completion it finished.
+        self.cache_stats = CacheStats(budget=spec.cache_ram << 20)
         self._proc = proc
         self._tmpdir = tmpdir
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
@@ -170,8 +190,10 @@ class LlamaCppRunner:
         if self._writer is not None:
             self._writer.close()
         if self._proc.returncode is None:
+            # A runner with a prompt cache writes it to its file before exiting.
+            first = 1.0 if self.spec.cache_ram <= 0 else 10.0
             try:
-                await asyncio.wait_for(asyncio.shield(self._proc.wait()), 1.0)
+                await asyncio.wait_for(asyncio.shield(self._proc.wait()), first)
             except TimeoutError:
                 self._proc.terminate()
                 try:
@@ -250,6 +272,8 @@ class LlamaCppRunner:
             fut = self._calls.pop(rid, None)
             if fut is not None and not fut.done():
                 fut.set_exception(err)
+        elif op == "cache":
+            self.cache_stats = p.cache_from_msg(msg)
         elif op in ("tokens", "text", "embeddings", "count"):
             fut = self._calls.pop(rid, None)
             if fut is not None and not fut.done():

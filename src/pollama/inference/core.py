@@ -186,6 +186,7 @@ async def session(
             flash_attention=svc.settings.flash_attention,
             kv_cache_type=svc.settings.kv_cache_type,
             load_timeout=svc.settings.load_timeout,
+            cache_ram=svc.settings.cache_ram,
         )
     lease = await svc.scheduler.acquire(model.runner_key, model.name.display_shortest(), spec, keep_alive, model.record)
     try:

@@ -2,7 +2,8 @@
 
     python -m pollama.runner --model PATH --socket PATH --num-ctx N --parallel P
                              [--num-batch B] [--num-thread T] [--mmap | --no-mmap]
-                             [--flash-attn | --no-flash-attn] [--cache-type f16|q8_0|q4_0] [--verbose]
+                             [--flash-attn | --no-flash-attn] [--cache-type f16|q8_0|q4_0]
+                             [--cache-ram MIB] [--cache-file PATH] [--verbose]
 
 --model       GGUF file to load
 --socket      Unix socket the pollama server is listening on; the runner connects to it once the model is
@@ -14,6 +15,8 @@
 --mmap/--no-mmap  force memory-mapping the model on or off (default: llama.cpp decides)
 --flash-attn/--no-flash-attn  force flash attention on or off (default: llama.cpp decides)
 --cache-type  KV cache type for keys and values (default f16; a quantized type needs --flash-attn)
+--cache-ram   MiB of host memory for the prompt cache of sequences evicted from the slots (default 0: none)
+--cache-file  read the prompt cache from this file at start (then delete it) and write it there at exit
 --verbose     pass all of llama.cpp's log to stderr (otherwise warnings and errors only)
 
 The process exits when the server closes the connection. Diagnostics go to stderr.
@@ -41,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--mmap", action=argparse.BooleanOptionalAction, default=None)
     ap.add_argument("--flash-attn", action=argparse.BooleanOptionalAction, default=None)
     ap.add_argument("--cache-type", choices=("f16", "q8_0", "q4_0"), default="f16")
+    ap.add_argument("--cache-ram", type=int, default=0)
+    ap.add_argument("--cache-file", default=None)
     ap.add_argument("--verbose", action="store_true")
     return ap.parse_args(argv)
 
@@ -65,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         use_mmap=args.mmap,
         flash_attention=args.flash_attn,
         kv_cache_type=args.cache_type,
+        cache_ram=max(0, args.cache_ram),
+        cache_file=args.cache_file,
     )
     init_backend(args.verbose)
     try:

@@ -22,6 +22,8 @@ from pollama.api.options import SamplingOptions
 from pollama.errors import PROMPT_TOO_LONG
 from pollama.runner import protocol as p
 from pollama.runner.llama import Model
+from pollama.runner.prompt_cache import MIB
+from pollama.runner.reuse import Placement, PrefixReuse, Slot
 from pollama.runner.sampling import SamplerChain, SamplingError, token_logprobs
 from pollama.runner.textout import TextStream
 from pollama.runner.types import Done, FailureKind
@@ -51,15 +53,6 @@ class Request:
 
 
 @dataclass(eq=False)
-class Slot:
-    seq: int
-    # Token ids whose KV currently sits in this sequence; cache[i] is at position i.
-    cache: list[int] = field(default_factory=list)
-    last_used: int = 0
-    active: Active | None = None
-
-
-@dataclass(eq=False)
 class Active:
     req: Request
     slot: Slot
@@ -81,14 +74,8 @@ class Active:
     repeats: int = 0
     # Log probabilities of tokens sampled since the last chunk went out.
     logprobs: list[dict[str, Any]] = field(default_factory=list)
-
-
-def common_prefix(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
+    # Set while the prompt waits for another sequence to finish evaluating a prefix it shares.
+    pending: Placement | None = None
 
 
 class Engine:
@@ -103,6 +90,8 @@ class Engine:
         self._inbox: queue.SimpleQueue[tuple[str, Request | int | None]] = queue.SimpleQueue()
         self._waiting: deque[Request] = deque()
         self._slots = [Slot(seq=i) for i in range(model.spec.num_parallel)]
+        self._checkpoints: list[Slot] = []
+        self.reuse = PrefixReuse(model, self._slots, model.spec.cache_ram * MIB, model.spec.cache_file)
         self._active: list[Active] = []
         self._out: list[bytes] = []
         self._clock = 0
@@ -127,6 +116,13 @@ class Engine:
     # the loop
 
     def run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            # Keep what the slots and the host cache hold for the model's next runner.
+            self.reuse.shutdown()
+
+    def _loop(self) -> None:
         while True:
             # Idle: block until a message arrives rather than spin.
             if not self._active and not self._waiting and not self._handle(*self._inbox.get()):
@@ -144,6 +140,10 @@ class Engine:
             if self._out:
                 out, self._out = self._out, []
                 self._send(out)
+            if self._checkpoints:
+                for slot in self._checkpoints:
+                    self.reuse.checkpoint(slot)
+                self._checkpoints.clear()
 
     def _handle(self, kind: str, arg: Request | int | None) -> bool:
         if kind == "new":
@@ -189,14 +189,10 @@ class Engine:
                 # Keep the first `keep` tokens and the most recent half of the rest, as a context shift would.
                 tail = (n_ctx - keep) // 2
                 prompt = prompt[:keep] + prompt[len(prompt) - tail :]
-            slot = max(free, key=lambda s: (common_prefix(s.cache, prompt), -s.last_used))
+            # The slot and the prefix it starts with (its own, another sequence's, or the host prompt cache's).
             # At least the last prompt token is evaluated again: sampling needs its logits.
-            n_cached = min(common_prefix(slot.cache, prompt), len(prompt) - 1)
-            if n_cached < len(slot.cache):
-                if not ll.llama_memory_seq_rm(self.model.mem, slot.seq, n_cached, -1):
-                    ll.llama_memory_seq_rm(self.model.mem, slot.seq, -1, -1)
-                    n_cached = 0
-                del slot.cache[n_cached:]
+            placement = self.reuse.place(prompt, free)
+            slot, n_cached = placement.slot, placement.n_cached
             try:
                 chain = SamplerChain(
                     self.model.vocab,
@@ -235,12 +231,30 @@ class Engine:
                 prefill_pos=n_cached,
                 t_start=time.perf_counter_ns(),
             )
-            if n_cached == len(prompt) - 1:
+            if placement.donor is not None:
+                a.pending = placement
+            elif n_cached == len(prompt) - 1:
                 a.next_token = prompt[-1]
             slot.active = a
             self._active.append(a)
 
+    def _adopt(self) -> None:
+        """Give waiting prompts the prefix their donor sequence has finished evaluating."""
+        for a in self._active:
+            pl = a.pending
+            if pl is None:
+                continue
+            n = self.reuse.adopt(a.slot, a.prompt, pl)
+            if n is None:
+                continue
+            a.pending = None
+            a.n_cached = a.prefill_pos = n
+            if n == len(a.prompt) - 1:
+                a.next_token = a.prompt[-1]
+
     def _step(self) -> None:
+        if any(a.pending is not None for a in self._active):
+            self._adopt()
         tok_p, pos_p, seq_p, logits_p = self._tok, self._pos, self._seq, self._logits
         n = 0
         members: list[Active] = []
@@ -267,7 +281,7 @@ class Engine:
             # evaluated) produce the same output for the same seed.
             last = len(a.prompt) - 1
             start = a.prefill_pos
-            if start >= last:
+            if start >= last or a.pending is not None:
                 continue
             end = min(last, start + self.n_batch - n)
             members.append(a)
@@ -294,6 +308,12 @@ class Engine:
         ctx = self.model.ctx
         for a in list(self._active):
             if a.i_batch >= 0:
+                if a.eval_count == 0:
+                    # The whole prompt is in the KV now: a sliding-window model checkpoints it before generation
+                    # moves the window on, so a later prompt extending this one can start from it (the same place
+                    # its slot's own KV would let it start). Taken after this step's frames are sent, so the first
+                    # token does not wait for it.
+                    self._checkpoints.append(a.slot)
                 tok = a.chain.sample(ctx, a.i_batch)
                 if a.req.logprobs:
                     logits = a.chain.logits(ctx, a.i_batch)
@@ -306,7 +326,7 @@ class Engine:
         for a in members:
             if a in self._active:
                 ll.llama_memory_seq_rm(self.model.mem, a.slot.seq, -1, -1)
-                a.slot.cache.clear()
+                self.reuse.dropped(a.slot)
                 self._error(a.req.id, "failed", f"llama_decode failed ({rc})")
                 self._release(a)
 
@@ -357,6 +377,7 @@ class Engine:
         ll.llama_memory_seq_rm(mem, seq, a.keep, a.keep + discard)
         ll.llama_memory_seq_add(mem, seq, a.keep + discard, n_past, -discard)
         del cache[a.keep : a.keep + discard]
+        self.reuse.shifted(a.slot, a.keep)
         log.debug("context shift on seq %d: kept %d, discarded %d", seq, a.keep, discard)
         return True
 
@@ -376,6 +397,9 @@ class Engine:
             cached_tokens=a.n_cached,
             stop_sequence=a.text.matched,
         )
+        if self.reuse.enabled:
+            # Ahead of the Done, so whoever waits for the Done finds the figures current.
+            self._out.append(p.encode(p.cache_msg(self.reuse.stats())))
         self._out.append(p.encode(p.done_msg(a.req.id, done)))
         self._release(a)
 

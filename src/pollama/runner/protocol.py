@@ -5,7 +5,8 @@ an ``op`` field). Requests carry an ``id`` chosen by the client; every reply nam
 many requests share one connection.
 
 client → runner: ``completion``, ``cancel``, ``tokenize``, ``count``, ``detokenize``
-runner → client: ``ready`` (once, first), ``chunk``, ``done``, ``error``, ``tokens``, ``count``, ``text``
+runner → client: ``ready`` (once, first), ``chunk``, ``done``, ``error``, ``tokens``, ``count``, ``text``, ``cache``
+(the prompt cache's figures, after a completion ends)
 
 A ``cancel`` applies to any request still in progress: a completion (also while its prompt is tokenized),
 a ``tokenize`` or a ``count``; a cancelled request gets no further reply.
@@ -23,7 +24,7 @@ from dataclasses import asdict
 from typing import Any, Literal, TypedDict
 
 from pollama.api.options import SamplingOptions
-from pollama.runner.types import CompletionRequest, Done, FailureKind, RunnerInfo
+from pollama.runner.types import CacheStats, CompletionRequest, Done, FailureKind, RunnerInfo
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 256 * 1024 * 1024
@@ -118,6 +119,11 @@ class TextMsg(TypedDict):
     text: str
 
 
+class CacheMsg(TypedDict):
+    op: Literal["cache"]
+    stats: dict[str, int]
+
+
 def encode(msg: Any) -> bytes:
     body = json.dumps(msg, ensure_ascii=False, separators=(",", ":")).encode()
     return HEADER.pack(len(body)) + body
@@ -166,3 +172,11 @@ def done_from_msg(msg: dict[str, Any]) -> Done:
 
 def info_from_msg(msg: dict[str, Any]) -> RunnerInfo:
     return RunnerInfo(**msg)
+
+
+def cache_msg(stats: CacheStats) -> CacheMsg:
+    return {"op": "cache", "stats": asdict(stats)}
+
+
+def cache_from_msg(msg: dict[str, Any]) -> CacheStats:
+    return CacheStats(**msg["stats"])

@@ -26,6 +26,10 @@ class LoadSpec:
     flash_attention: bool | None = None
     kv_cache_type: str = "f16"
     load_timeout: float = 300.0
+    cache_ram: int = 0
+    """MiB of host memory for the prompt cache (0: none)."""
+    cache_file: str | None = None
+    """Where the runner writes its prompt cache when it stops, and reads it back when it starts."""
 
 
 @dataclass
@@ -83,6 +87,20 @@ class RunnerInfo:
     n_ctx: int
     n_parallel: int
     can_shift: bool
+
+
+@dataclass
+class CacheStats:
+    """A runner's prompt cache figures: what it holds now and its lookups so far (a hit restores a prefix from
+    host memory; a miss looked there and found nothing worth restoring)."""
+
+    bytes: int = 0
+    entries: int = 0
+    budget: int = 0
+    hits: int = 0
+    misses: int = 0
+    hit_tokens: int = 0
+    evictions: int = 0
 
 
 FailureKind = Literal["bad_request", "prompt_too_long", "failed"]
