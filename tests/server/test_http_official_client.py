@@ -55,6 +55,13 @@ async def test_generate_stream(client: ollama.AsyncClient) -> None:
     assert parts[-1].context is None and parts[-1].done_reason == "stop"
 
 
+async def test_stream_keeps_lines_whole_around_a_next_line_character(client: ollama.AsyncClient) -> None:
+    # U+0085 is a line break to str.splitlines and so to httpx's iter_lines under the client; Go's encoder writes it
+    # raw, which split the line in two and broke the client's JSON parsing on random-weight models.
+    parts = [p async for p in await client.generate(model=TINY, prompt="a\x85b c\u2028d", raw=True, stream=True)]
+    assert "".join(p.response for p in parts) == "a\x85b c\u2028d"
+
+
 async def test_chat(client: ollama.AsyncClient) -> None:
     out = await client.chat(model=TINY, messages=[{"role": "user", "content": "hi"}])
     assert out.message.role == "assistant"

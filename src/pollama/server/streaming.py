@@ -51,19 +51,26 @@ async def respond(
         return json_response(marshal(first.to_wire()))
 
     async def body() -> AsyncIterator[bytes]:
-        yield encode(first.to_wire())
+        yield ndjson_line(first.to_wire())
         try:
             async for item in it:
-                yield encode(item.to_wire())
+                yield ndjson_line(item.to_wire())
         except PollamaError as err:
-            yield encode({"error": err.message})
+            yield ndjson_line({"error": err.message})
         except Exception as err:  # the stream has started: the status is sent, so the error goes in-band
             log.exception("error while streaming")
-            yield encode({"error": str(err)})
+            yield ndjson_line({"error": str(err)})
         finally:
             await _aclose(it)
 
     return StreamingResponse(body(), media_type="application/x-ndjson")
+
+
+def ndjson_line(value: object) -> bytes:
+    """One NDJSON line as Go encodes it, except that U+0085 (NEL) is escaped: Python's ``str.splitlines``, and so
+    httpx's ``iter_lines`` under the official ``ollama`` client, splits a line there, and a model may well print
+    it. The escape is the same JSON string; the raw character can only occur inside a string."""
+    return encode(value).replace(b"\xc2\x85", b"\\u0085")
 
 
 async def _aclose(it: AsyncIterator[W]) -> None:
