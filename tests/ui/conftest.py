@@ -1,4 +1,4 @@
-"""Fixtures of the page's browser tests: one ``pollama serve`` and one headless Chromium for the session.
+"""Fixtures of the page's browser tests: one ``pollama serve`` and one headless Chromium per module.
 
 The browser is Debian's ``chromium`` (``scripts/test`` installs it), driven by Playwright with its executable
 path pointed at it: no browser is ever downloaded. The server is started as the end-to-end tests start theirs
@@ -46,13 +46,15 @@ def ui_server(start_ui_server: Callable[..., Server]) -> Server:
     return start_ui_server()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open it leaves an asyncio loop marked running in the
+# main thread, and every later async test of the session (anyio, asyncio.run) would refuse to start.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     b = playwright.chromium.launch(executable_path=chromium())
     yield b
