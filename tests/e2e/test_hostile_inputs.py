@@ -79,9 +79,12 @@ def test_clients_that_leave_and_huge_requests(hostile_server: Server) -> None:
                 "model": MODEL,
                 "prompt": prompt,
                 "stream": False,
-                "options": {"num_predict": 500, "num_ctx": NUM_CTX},
+                # Greedy: the same long count on every machine, so the client always leaves mid-generation.
+                "options": {"num_predict": 500, "num_ctx": NUM_CTX, "temperature": 0, "seed": 1},
             }
-            with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=hostile_server.url, timeout=3) as leaving:
+            # The client waits half a second for an answer (sending the 50 MB may take longer), then leaves.
+            leave = httpx.Timeout(120, read=0.5)
+            with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=hostile_server.url, timeout=leave) as leaving:
                 leaving.post("/api/generate", json=body)
             still_answers(c)
 
