@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from e2e_helpers import Server, spawn_server
+from registry_helpers import proxy, registry  # noqa: F401 (module-scoped fixtures the registry tests share)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -187,3 +188,18 @@ def write_random_model(models: Path, name: str, size: int, seed: int) -> Manifes
     )
     store.write_manifest(name, manifest)
     return manifest
+
+
+# Module-scoped fixtures (each test module gets its own registry); the e2e and page conftests re-export them.
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    reg = Registry(tmp_path_factory.mktemp("registry")).start()
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="module")
+def proxy(registry: Registry) -> Iterator[CountingProxy]:
+    p = CountingProxy(registry.port)
+    yield p
+    p.close()

@@ -11,7 +11,7 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -184,13 +184,6 @@ def test_server_not_running(root: Path) -> None:
         v.stdout
         == f"Warning: could not connect to a running pollama instance\nWarning: client version is {__version__}\n"
     )
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    reg = Registry(tmp_path_factory.mktemp("registry")).start()
-    yield reg
-    reg.stop()
 
 
 def test_create_from_gguf_then_push_and_pull(cli: Run, server: Server, root: Path, registry: Registry) -> None:

@@ -9,13 +9,13 @@ import hashlib
 import re
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from e2e_helpers import Server
-from registry_helpers import CountingProxy, Registry, write_random_model
+from registry_helpers import CountingProxy, write_random_model
 from test_registry import Own, stream
 
 from pollama.store.names import Name
@@ -25,25 +25,10 @@ BLOB = re.compile(r"sha256-[0-9a-f]{64}")
 RESUMABLE = re.compile(r"sha256-[0-9a-f]{64}-partial(-\d+)?")
 
 
-@pytest.fixture(scope="module")
-def sigterm_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    reg = Registry(tmp_path_factory.mktemp("registry")).start()
-    yield reg
-    reg.stop()
-
-
-@pytest.fixture(scope="module")
-def sigterm_proxy(sigterm_registry: Registry) -> Iterator[CountingProxy]:
-    p = CountingProxy(sigterm_registry.port)
-    yield p
-    p.close()
-
-
 def test_sigterm_mid_pull_leaves_only_resumable_parts(
-    start_server: Callable[..., Server], tmp_path_factory: pytest.TempPathFactory, sigterm_proxy: CountingProxy
+    start_server: Callable[..., Server], tmp_path_factory: pytest.TempPathFactory, proxy: CountingProxy
 ) -> None:
     own = Own(start_server, tmp_path_factory.mktemp("own"))
-    proxy = sigterm_proxy
     name = f"{proxy.host}/library/sigterm:latest"
     size = 130 * MB
     manifest = write_random_model(own.models, name, size, seed=10)

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +25,6 @@ from pollama.store.names import Name
 from pollama.store.store import Store
 
 MB = 1_000_000
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    reg = Registry(tmp_path_factory.mktemp("registry")).start()
-    yield reg
-    reg.stop()
-
-
-@pytest.fixture(scope="module")
-def proxy(registry: Registry) -> Iterator[CountingProxy]:
-    p = CountingProxy(registry.port)
-    yield p
-    p.close()
 
 
 class Own:

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 
 from e2e_helpers import Server, spawn_server
+from registry_helpers import proxy, registry  # noqa: F401 (module-scoped fixtures the registry tests share)
 from ui_helpers import chromium
 
 

@@ -23,20 +23,6 @@ BUDGET = 500_000
 MB = 1_000_000
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    reg = Registry(tmp_path_factory.mktemp("ui-registry")).start()
-    yield reg
-    reg.stop()
-
-
-@pytest.fixture(scope="module")
-def proxy(registry: Registry) -> Iterator[CountingProxy]:
-    p = CountingProxy(registry.port)
-    yield p
-    p.close()
-
-
 def publish(server: Server, models: Path, name: str, size: int, seed: int) -> None:
     """Put a model of ``size`` random bytes in the registry (pushed by the server), then forget it locally."""
     write_random_model(models, name, size, seed)
