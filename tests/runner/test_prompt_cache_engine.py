@@ -222,3 +222,34 @@ def test_kv_state_window_check_refuses_a_stale_window_and_accepts_a_checkpoint(g
         assert kv.window_ok(1, n) and window(1)[1] == n - 1
     finally:
         ll.llama_batch_free(batch)
+
+
+def test_idle_slots_move_to_host_memory_when_another_request_starts(
+    aio: Loop, gemma_path: str, runners: list[LlamaCppRunner]
+) -> None:
+    """With the host cache on, starting a request parks every idle slot in host memory and frees its cells (each
+    decode attends over the whole occupied span of the unified KV cache, so idle sequences slow the active ones);
+    a returning chat is then restored from host memory. With the cache off, the idle slot keeps its prefix."""
+    first = chat("Read this and remember it: " + story(120, 21))
+    second = first + "Noted zebra.<end_of_turn>\n" + chat("Which words came first?")
+    other = chat("Something else entirely: " + story(60, 22))
+    parked = start(aio, LoadSpec(model_path=gemma_path, num_ctx=512, num_parallel=2, cache_ram=64))
+    kept = start(aio, LoadSpec(model_path=gemma_path, num_ctx=512, num_parallel=2, cache_ram=0))
+    runners += [parked, kept]
+    n_first = ntok(aio, parked, first)
+
+    run(aio, parked, first, GREEDY, 4)
+    entries = parked.cache_stats.entries  # what an earlier runner of this model left in the cache file
+    run(aio, parked, other, GREEDY, 4)
+    # The first chat's slot went to host memory when the other began.
+    assert parked.cache_stats.entries == entries + 1
+    hits = parked.cache_stats.hits
+    warm, n_cached = run(aio, parked, second, GREEDY, 8)
+    assert n_cached == n_first
+    assert parked.cache_stats.hits == hits + 1  # restored, not found in place
+
+    run(aio, kept, first, GREEDY, 4)
+    run(aio, kept, other, GREEDY, 4)
+    expected, n_kept = run(aio, kept, second, GREEDY, 8)
+    assert n_kept == n_first  # the idle slot kept it in place
+    assert warm == expected

@@ -30,6 +30,9 @@ MIN_SAVE = 32
 MIN_GAIN = 16
 # Windowed-layer checkpoints kept per sequence (oldest dropped first).
 MAX_CHECKPOINTS = 3
+# A slot whose prefix covers less than this share of a new prompt is not chosen for it (llama-server's
+# --slot-prompt-similarity): a shared template header is not worth another conversation's place.
+MIN_SIMILARITY = 0.1
 
 
 @dataclass(eq=False)
@@ -101,7 +104,13 @@ class PrefixReuse:
         """Choose a free slot for ``prompt`` and give it the longest prefix available; the last prompt token is
         always left to evaluate (its logits are needed)."""
         limit = len(prompt) - 1
-        own = max(free, key=lambda s: (common_prefix(s.cache, prompt), -s.last_used))
+
+        def similar(s: Slot) -> int:
+            n = common_prefix(s.cache, prompt)
+            return n if n > MIN_SIMILARITY * len(prompt) else 0
+
+        # The slot holding most of the prompt, else an empty one, else the least recently used.
+        own = max(free, key=lambda s: (similar(s), not s.cache, -s.last_used))
         own_n = min(common_prefix(own.cache, prompt), limit)
 
         donor: Slot | None = None
@@ -212,6 +221,19 @@ class PrefixReuse:
             self.cache.budget / MIB,
         )
         return True
+
+    def park_idle(self) -> None:
+        """Move what the idle slots hold to host memory and free their cells, as llama-server does with a
+        unified KV cache once it starts a task: every decode attends over the whole occupied span of the shared
+        cache, so an idle sequence's cells slow every active one. A returning request restores from host memory
+        instead of finding its prefix in place. Without a host cache the slots keep their prefixes."""
+        if not self.enabled:
+            return
+        for s in self.slots:
+            if s.active is None and s.cache:
+                self.save(s)
+                self.kv.clear(s.seq)
+                self.dropped(s)
 
     def shutdown(self) -> None:
         """Save every slot and write the cache to its file, for the next runner of this model."""
