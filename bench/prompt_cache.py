@@ -1,21 +1,23 @@
 """Prompt-cache benchmark: pollama versus llama.cpp's ``llama-server`` (default ``--cache-ram``) on ``gemma3:270m``,
-one server at a time, same threads, slots and context.
+same threads, slots and context, both servers up at once and taking turns.
 
     python bench/prompt_cache.py [--runs 2] [--streams 4,8,16]
 
-Measures, for each server:
+Measures, on both servers, interleaved (each chat turn goes to one server then the other, alternating which goes
+first; the other phases alternate run by run), so a shared machine's slow and fast stretches fall on both alike:
 
 1. **many chats**: 12 chats take turns round robin on 4 slots, five turns each (~170 tokens a turn, canned
    replies so both servers see byte-identical histories); the median time to first token of turns 3-5, when a
    returning chat's history has long been pushed out of the slots by the others;
 2. **shared-prefix burst**: 8 concurrent requests sharing a ~1,000-token system prompt with different questions
-   (a new system prompt per run); the median time to first token;
+   (a new system prompt per run); the median time to first token of each run;
 3. **throughput**: single-stream decode tokens/s and aggregate tokens/s at each of ``--streams``, as
    ``bench/serve.py`` measures them (128 tokens each, greedy).
 
 Reuses ``bench/serve.py``'s helpers (server processes, clients, the llama-server build and the model file). A
 benchmark, not a test: the machine is shared, so it reports the other processes' load next to the figures and
-never fails on them. Results go to ``.bench-cache/prompt-cache-latest.json``.
+never fails on them. Each ratio is given two ways: of the medians, and the median of the pairs' ratios (the steadier
+on a machine whose speed drifts). Results go to ``.bench-cache/prompt-cache-latest.json``.
 """
 
 from __future__ import annotations
@@ -139,17 +141,29 @@ def stream_ttft(client: sb.Client, prompt: str, n_predict: int) -> float:
     return ttft if ttft is not None else time.perf_counter() - start
 
 
-def many_chats(client: sb.Client, result: Result, args: argparse.Namespace, run: int) -> None:
+Side = tuple[sb.Client, Result]
+
+
+def order(sides: list[Side], k: int) -> list[Side]:
+    """Who goes first alternates, so neither server always meets the machine right after the other's work."""
+    return sides if k % 2 == 0 else sides[::-1]
+
+
+def many_chats(sides: list[Side], args: argparse.Namespace, run: int) -> None:
     convs = [sb.build_conversation(run=100 * (run + 1) + c, turns=TURNS) for c in range(CHATS)]
     for turn in range(1, TURNS + 1):
-        times = []
+        times: dict[str, list[float]] = {}
         for c in range(CHATS):
-            t = stream_ttft(client, sb.render_gemma(convs[c][: 2 * turn - 1]), args.chat_predict)
-            times.append(t)
-            if turn >= 3:
-                result.chat_ttft_s.append(t)
-        result.chat_ttft_by_turn.setdefault(turn, []).extend(times)
-        sb.log(f"{client.name}: chats run {run + 1} turn {turn}: median TTFT {statistics.median(times) * 1000:.0f} ms")
+            prompt = sb.render_gemma(convs[c][: 2 * turn - 1])
+            # Each chat's turn goes to both servers back to back: a pair measured under the same conditions.
+            for client, result in order(sides, c + turn + run):
+                t = stream_ttft(client, prompt, args.chat_predict)
+                times.setdefault(result.name, []).append(t)
+                result.chat_ttft_by_turn.setdefault(turn, []).append(t)
+                if turn >= 3:
+                    result.chat_ttft_s.append(t)
+        medians = ", ".join(f"{name} {statistics.median(ts) * 1000:.0f} ms" for name, ts in times.items())
+        sb.log(f"chats run {run + 1} turn {turn}: median TTFT {medians}")
 
 
 def burst(client: sb.Client, result: Result, args: argparse.Namespace, run: int) -> None:
@@ -173,60 +187,78 @@ def burst(client: sb.Client, result: Result, args: argparse.Namespace, run: int)
         t.join()
     if errors:
         raise errors[0]
-    result.burst_ttft_s.extend(times)
+    result.burst_ttft_s.append(statistics.median(times))
     sb.log(
         f"{client.name}: burst run {run + 1}: median TTFT {statistics.median(times) * 1000:.0f} ms "
         f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})"
     )
 
 
-def throughput(client: sb.Client, result: Result, args: argparse.Namespace, session: int) -> None:
+def throughput(sides: list[Side], args: argparse.Namespace, sessions: list[int]) -> None:
     prompts = [sb.render_gemma([{"role": "user", "content": p}]) for p in sb.THROUGHPUT_PROMPTS]
     for i in range(args.throughput_runs):
-        result.others_busy.append(sb.settle(args, session) or 0.0)
-        g = client.generate(prompts[0], args.n_predict)
-        result.single_tps.append(g.decode_tps)
-        sb.log(f"{client.name}: single stream run {i + 1}: {g.decode_tps:.1f} tok/s")
+        for client, result in order(sides, i):
+            result.others_busy.append(settle(args, sessions))
+            g = client.generate(prompts[0], args.n_predict)
+            result.single_tps.append(g.decode_tps)
+            sb.log(f"{client.name}: single stream run {i + 1}: {g.decode_tps:.1f} tok/s")
     for n in args.stream_counts:
         for i in range(args.throughput_runs):
-            result.others_busy.append(sb.settle(args, session) or 0.0)
-            gens, wall = sb.concurrent_generate(client, [prompts[k % len(prompts)] for k in range(n)], args)
-            tokens = sum(g.tokens for g in gens)
-            result.multi_tps.setdefault(n, []).append(tokens / wall)
-            sb.log(f"{client.name}: {n} streams run {i + 1}: {tokens / wall:.1f} tok/s aggregate")
+            for client, result in order(sides, i + n):
+                result.others_busy.append(settle(args, sessions))
+                gens, wall = sb.concurrent_generate(client, [prompts[k % len(prompts)] for k in range(n)], args)
+                tokens = sum(g.tokens for g in gens)
+                result.multi_tps.setdefault(n, []).append(tokens / wall)
+                sb.log(f"{client.name}: {n} streams run {i + 1}: {tokens / wall:.1f} tok/s aggregate")
 
 
-def measure(client: sb.Client, result: Result, args: argparse.Namespace, session: int) -> None:
-    client.generate(sb.render_gemma([{"role": "user", "content": "Hello"}]), 8)  # load, fault weights in
+def settle(args: argparse.Namespace, sessions: list[int]) -> float:
+    """``bench/serve.py``'s settle with every server under test excluded from the load it waits out."""
+    deadline = time.monotonic() + args.quiet_wait
+    busy = others_busy(args.busy_sample, sessions)
+    while busy > args.quiet_busy and time.monotonic() < deadline:
+        busy = others_busy(args.busy_sample, sessions)
+    return busy
+
+
+def others_busy(interval: float, sessions: list[int]) -> float:
+    try:
+        own0 = sum(sb._session_ticks(s) for s in sessions)
+        b0, t0 = sb._cpu_times()
+        time.sleep(interval)
+        b1, t1 = sb._cpu_times()
+        own1 = sum(sb._session_ticks(s) for s in sessions)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0.0, (b1 - b0) - (own1 - own0)) / (t1 - t0) if t1 > t0 else 0.0
+
+
+def measure(sides: list[Side], args: argparse.Namespace, sessions: list[int]) -> None:
+    """Every phase on both servers, interleaved request by request (chats) or run by run (the rest), so slow
+    and fast stretches of a shared machine fall on both alike."""
+    for client, _ in sides:
+        client.generate(sb.render_gemma([{"role": "user", "content": "Hello"}]), 8)  # load, fault weights in
     for run in range(args.runs):
-        result.others_busy.append(sb.settle(args, session) or 0.0)
-        many_chats(client, result, args, run)
+        for _, result in sides:
+            result.others_busy.append(settle(args, sessions))
+        many_chats(sides, args, run)
     for run in range(args.runs):
-        result.others_busy.append(sb.settle(args, session) or 0.0)
-        burst(client, result, args, run)
+        for client, result in order(sides, run):
+            result.others_busy.append(settle(args, sessions))
+            burst(client, result, args, run)
     if args.throughput_runs:
-        throughput(client, result, args, session)
+        throughput(sides, args, sessions)
 
 
-def run_server(
-    cmd: list[str], env: dict[str, str], client: sb.Client, ready: Callable[[], bool], args: argparse.Namespace
-) -> Result:
-    result = Result(name=client.name, command=shlex.join(cmd))
-    log_path = sb.CACHE_DIR / "logs" / f"pc-{client.name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    server = sb.ServerProcess(client.name, cmd, env, log_path)
-    with sb.running(server):
-        try:
-            result.ready_s = server.wait_ready(ready, args.ready_timeout)
-            measure(client, result, args, server.proc.pid)
-        except (RuntimeError, httpx.HTTPError, ValueError, KeyError) as exc:
-            result.error = f"{type(exc).__name__}: {exc}\n{server.log_tail()}"
-            sb.log(f"{client.name}: failed: {result.error}")
-        finally:
-            client.close()
-    return result
+@dataclass
+class Server:
+    process: sb.ServerProcess
+    client: sb.Client
+    result: Result
+    ready: Callable[[], bool]
 
 
-def bench_llama_server(binary: Path, model: Path, args: argparse.Namespace) -> Result:
+def llama_server(binary: Path, model: Path, args: argparse.Namespace, stamp: str) -> Server:
     port = sb.free_port()
     # fmt: off
     cmd = [
@@ -236,33 +268,68 @@ def bench_llama_server(binary: Path, model: Path, args: argparse.Namespace) -> R
     ]
     # fmt: on
     client = sb.LlamaServerClient(f"http://127.0.0.1:{port}")
-    return run_server(cmd, dict(os.environ), client, lambda: client.http.get("/health").status_code == 200, args)
+    log_path = sb.CACHE_DIR / "logs" / f"pc-llama-server-{stamp}.log"
+    process = sb.ServerProcess(client.name, cmd, dict(os.environ), log_path)
+    return Server(process, client, Result(client.name, shlex.join(cmd)), lambda: client.http.get("/health").is_success)
 
 
-def bench_pollama(args: argparse.Namespace) -> Result:
+def pollama_server(args: argparse.Namespace, models: str, stamp: str) -> Server:
     port = sb.free_port()
     cmd = shlex.split(args.pollama_cmd) if args.pollama_cmd else [sys.executable, "-m", "pollama.cli.main", "serve"]
-    with tempfile.TemporaryDirectory(prefix="pollama-bench-models-") as models:
-        env = dict(os.environ)
-        src = str(sb.REPO_ROOT / "src")
-        env["PYTHONPATH"] = os.pathsep.join(x for x in (src, env.get("PYTHONPATH", "")) if x)
-        env.update(
-            {
-                "OLLAMA_HOST": f"127.0.0.1:{port}",
-                "OLLAMA_NUM_PARALLEL": str(args.parallel),
-                "OLLAMA_CONTEXT_LENGTH": str(args.ctx),
-                "OLLAMA_MODELS": models,
-                "OLLAMA_KEEP_ALIVE": "30m",
-            }
-        )
-        if args.pollama_cache_ram is not None:
-            env["OLLAMA_CACHE_RAM"] = str(args.pollama_cache_ram)
-        client = sb.PollamaClient(f"http://127.0.0.1:{port}", sb.POLLAMA_MODEL)
-        return run_server(cmd, env, client, lambda: "Ollama is running" in client.http.get("/").text, args)
+    env = dict(os.environ)
+    src = str(sb.REPO_ROOT / "src")
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (src, env.get("PYTHONPATH", "")) if x)
+    env.update(
+        {
+            "OLLAMA_HOST": f"127.0.0.1:{port}",
+            "OLLAMA_NUM_PARALLEL": str(args.parallel),
+            "OLLAMA_CONTEXT_LENGTH": str(args.ctx),
+            "OLLAMA_MODELS": models,  # a fresh store: pollama imports the built-in gemma3:270m into it
+            "OLLAMA_KEEP_ALIVE": "30m",
+        }
+    )
+    if args.pollama_cache_ram is not None:
+        env["OLLAMA_CACHE_RAM"] = str(args.pollama_cache_ram)
+    client = sb.PollamaClient(f"http://127.0.0.1:{port}", sb.POLLAMA_MODEL)
+    log_path = sb.CACHE_DIR / "logs" / f"pc-pollama-{stamp}.log"
+    process = sb.ServerProcess(client.name, cmd, env, log_path)
+    return Server(
+        process, client, Result(client.name, shlex.join(cmd)), lambda: "Ollama is running" in client.http.get("/").text
+    )
+
+
+def run_all(servers: list[Server], args: argparse.Namespace) -> None:
+    """Wait for every server, then measure them side by side; a failure is recorded on both results."""
+    try:
+        for s in servers:
+            s.result.ready_s = s.process.wait_ready(s.ready, args.ready_timeout)
+        measure([(s.client, s.result) for s in servers], args, [s.process.proc.pid for s in servers])
+    except (RuntimeError, httpx.HTTPError, ValueError, KeyError) as exc:
+        for s in servers:
+            s.result.error = f"{type(exc).__name__}: {exc}\n{s.process.log_tail()}"
+        sb.log(f"failed: {type(exc).__name__}: {exc}")
+    finally:
+        for s in servers:
+            s.client.close()
+            s.process.stop()
+
+
+def paired(p: list[float], ls: list[float]) -> float | None:
+    """Median of pollama/llama-server over measurements taken as pairs."""
+    ratios = [a / b for a, b in zip(p, ls, strict=False) if b > 0]
+    return statistics.median(ratios) if ratios else None
 
 
 def _fmt(x: float | None, digits: int) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def pairs(r: Result) -> dict[str, list[float]]:
+    """The raw measurements behind each summary key, in the order both servers took them."""
+    out = {"chat_turns_3_5_ttft_ms": r.chat_ttft_s, "burst_ttft_ms": r.burst_ttft_s, "single_stream_tps": r.single_tps}
+    for n, xs in sorted(r.multi_tps.items()):
+        out[f"{n}_stream_tps"] = xs
+    return out
 
 
 def report(llama: Result, pollama: Result, args: argparse.Namespace, info: dict[str, Any]) -> dict[str, Any]:
@@ -271,30 +338,35 @@ def report(llama: Result, pollama: Result, args: argparse.Namespace, info: dict[
     print(f"pollama vs llama-server (--cache-ram default) — {sb.POLLAMA_MODEL}, llama.cpp {info['llama_cpp_python']}")
     print(
         f"settings: threads {args.threads}, {args.parallel} slots, ctx {args.ctx} per slot; {CHATS} chats x {TURNS} "
-        f"turns; burst of {BURST} sharing a ~1,000-token system prompt; {args.runs} runs"
+        f"turns; burst of {BURST} sharing a ~1,000-token system prompt; {args.runs} runs; both servers up, "
+        "taking turns"
     )
-    header = f"{'metric':<34}{'llama-server':>14}{'pollama':>12}{'ratio':>9}   target"
+    header = f"{'metric':<26}{'llama-server':>14}{'pollama':>10}{'ratio':>8}{'paired':>8}   target"
     print(header)
     print("-" * len(header))
     ratios: dict[str, float | None] = {}
+    paired_ratios: dict[str, float | None] = {}
+    lp, pp = pairs(llama), pairs(pollama)
     for key in ls:
         lower_better = key.endswith("_ms")
         lv, pv = ls[key], ps.get(key)
         ratio = pv / lv if lv and pv is not None else None
         ratios[key] = ratio
+        paired_ratios[key] = paired(pp.get(key, []), lp.get(key, []))
         target = "<= 1.0x" if lower_better else ">= 1.0x"
+        cells = [_fmt(lv, 0 if lower_better else 1), _fmt(pv, 0 if lower_better else 1)]
+        rs = [(_fmt(x, 2) + "x") if x is not None else "n/a" for x in (ratio, paired_ratios[key])]
+        print(f"{key:<26}{cells[0]:>14}{cells[1]:>10}{rs[0]:>8}{rs[1]:>8}   {target}")
+    busy = llama.others_busy + pollama.others_busy
+    if busy:
         print(
-            f"{key:<34}{_fmt(lv, 0 if lower_better else 1):>14}{_fmt(pv, 0 if lower_better else 1):>12}"
-            f"{(_fmt(ratio, 2) + 'x') if ratio is not None else 'n/a':>9}   {target}"
+            f"other processes kept {statistics.median(busy):.0%} of the CPU busy (median of samples before each "
+            f"phase; max {max(busy):.0%})"
         )
     for r in (llama, pollama):
-        if r.others_busy:
-            print(
-                f"{r.name}: other processes kept {statistics.median(r.others_busy):.0%} of the CPU busy (median of "
-                f"samples before each phase; max {max(r.others_busy):.0%})"
-            )
         if r.error:
             print(f"{r.name}: error: {r.error.splitlines()[0]}")
+    print("ratio: of the medians; paired: median of pollama/llama-server over measurements taken back to back")
     print("a benchmark on a shared machine: figures vary run to run; nothing here is a pass/fail test")
     return {
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -309,6 +381,7 @@ def report(llama: Result, pollama: Result, args: argparse.Namespace, info: dict[
         "llama_server": {**asdict(llama), "summary": ls},
         "pollama": {**asdict(pollama), "summary": ps},
         "ratios_pollama_over_llama_server": ratios,
+        "paired_ratios_pollama_over_llama_server": paired_ratios,
     }
 
 
@@ -345,13 +418,25 @@ def main(argv: list[str] | None = None) -> int:
     version = sb.llama_cpp_python_version()
     info["llama_cpp_python"] = version
     model = sb.ensure_model()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
     llama = Result(name="llama-server", error="skipped")
-    if not args.skip_llama_server:
-        binary = args.llama_server or sb.ensure_llama_server(version, 2, skip_build=False)
-        llama = bench_llama_server(binary, model, args)
     pollama = Result(name="pollama", error="skipped")
-    if not args.skip_pollama:
-        pollama = bench_pollama(args)
+    with tempfile.TemporaryDirectory(prefix="pollama-bench-models-") as models:
+        servers: list[Server] = []
+        try:
+            if not args.skip_llama_server:
+                binary = args.llama_server or sb.ensure_llama_server(version, 2, skip_build=False)
+                servers.append(llama_server(binary, model, args, stamp))
+                llama = servers[-1].result
+            if not args.skip_pollama:
+                servers.append(pollama_server(args, models, stamp))
+                pollama = servers[-1].result
+        except OSError as exc:
+            for s in servers:
+                s.process.stop()
+            print(f"could not start a server: {exc}", file=sys.stderr)
+            return 1
+        run_all(servers, args)
     info["loadavg_end"] = list(os.getloadavg())
     results = report(llama, pollama, args, info)
     args.output.parent.mkdir(parents=True, exist_ok=True)

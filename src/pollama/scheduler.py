@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pollama.engines.base import Loader, LoadSpec, Runner
-from pollama.engines.llamacpp import LlamaCppRunner
+from pollama.engines.llamacpp import LlamaCppRunner, forget_prompt_cache
 from pollama.errors import ServerBusy
 from pollama.store.model import Model
 
@@ -219,6 +219,12 @@ class Scheduler:
         entry.keep_alive = 0
         if entry.refs == 0:
             await self._unload(entry)
+
+    async def forget(self, key: str) -> None:
+        """``key``'s model file was deleted: unload it and drop the prompt cache its runners keep for the next
+        one. A runner still busy writes none when it stops, since its model file is gone."""
+        await self.expire(key)
+        forget_prompt_cache(key)
 
     async def _unload(self, entry: Loaded) -> None:
         entry.unloading = True

@@ -253,3 +253,17 @@ def test_idle_slots_move_to_host_memory_when_another_request_starts(
     expected, n_kept = run(aio, kept, second, GREEDY, 8)
     assert n_kept == n_first  # the idle slot kept it in place
     assert warm == expected
+
+
+def test_a_runner_whose_model_was_deleted_leaves_no_cache_file(aio: Loop, gemma_path: str, tmp_path: Path) -> None:
+    model = tmp_path / "gemma.gguf"
+    model.write_bytes(Path(gemma_path).read_bytes())
+    cache_file = tmp_path / "gemma.cache"
+    spec = LoadSpec(model_path=str(model), num_ctx=512, num_parallel=1, cache_ram=64, cache_file=str(cache_file))
+    r = start(aio, spec)
+    try:
+        run(aio, r, chat("Read this and remember it: " + story(150, 8)))
+        model.unlink()  # deleted while loaded (the runner maps it)
+    finally:
+        aio.run(r.close())
+    assert not cache_file.exists()

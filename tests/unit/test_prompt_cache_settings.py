@@ -3,8 +3,10 @@ layout, and reported back over the protocol."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pollama.config import DEFAULT_CACHE_RAM, Settings
-from pollama.engines.llamacpp import _runner_argv, prompt_cache_file
+from pollama.engines.llamacpp import _runner_argv, forget_prompt_cache, prompt_cache_file
 from pollama.runner import protocol as p
 from pollama.runner.__main__ import parse_args
 from pollama.runner.types import CacheStats, LoadSpec
@@ -34,6 +36,21 @@ def test_cache_file_is_per_model_and_kv_layout() -> None:
     assert prompt_cache_file(a) != prompt_cache_file(LoadSpec(model_path="/b.gguf", num_ctx=256, num_parallel=2))
     q8 = LoadSpec(model_path="/a.gguf", num_ctx=256, num_parallel=2, kv_cache_type="q8_0", flash_attention=True)
     assert prompt_cache_file(a) != prompt_cache_file(q8)
+
+
+def test_deleting_a_model_removes_the_cache_files_of_each_kv_layout_and_no_other() -> None:
+    a = LoadSpec(model_path="/a.gguf", num_ctx=256, num_parallel=2, cache_ram=1)
+    a_q8 = LoadSpec(model_path="/a.gguf", num_ctx=256, num_parallel=2, kv_cache_type="q8_0")
+    b = LoadSpec(model_path="/b.gguf", num_ctx=256, num_parallel=2, cache_ram=1)
+    files = [Path(prompt_cache_file(spec)) for spec in (a, a_q8, b)]
+    for f in files:
+        f.write_bytes(b"state")
+    try:
+        forget_prompt_cache("/a.gguf")
+        assert [f.exists() for f in files] == [False, False, True]
+    finally:
+        for f in files:
+            f.unlink(missing_ok=True)
 
 
 def test_cache_stats_round_trip_the_protocol() -> None:

@@ -49,7 +49,7 @@ async def delete_model(svc: Services, req: DeleteRequest) -> None:
     svc.store.delete(model.name)
     # A runner is keyed by its GGUF path; a copy of this model still uses (and may have loaded) the same blob.
     if model.model_path is not None and not model.model_path.exists():
-        await svc.scheduler.expire(str(model.model_path))
+        await svc.scheduler.forget(str(model.model_path))
 
 
 def _check_digest(digest: str) -> None:

@@ -59,8 +59,20 @@ def prompt_cache_file(spec: LoadSpec) -> str:
     if _cache_dir is None:
         _cache_dir = tempfile.mkdtemp(prefix="pollama-prompt-cache-")
         atexit.register(shutil.rmtree, _cache_dir, True)
-    key = f"{spec.model_path}|{spec.kv_cache_type}|{spec.flash_attention}"
-    return os.path.join(_cache_dir, hashlib.sha256(key.encode()).hexdigest()[:32] + ".cache")
+    layout = f"{spec.kv_cache_type}|{spec.flash_attention}"
+    return os.path.join(_cache_dir, f"{_digest(spec.model_path)}-{_digest(layout)}.cache")
+
+
+def forget_prompt_cache(model_path: str) -> None:
+    """Remove what runners of the model at ``model_path`` left for the next one (the model was deleted)."""
+    if _cache_dir is None:
+        return
+    for f in Path(_cache_dir).glob(f"{_digest(model_path)}-*.cache"):
+        f.unlink(missing_ok=True)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _runner_env() -> dict[str, str]:

@@ -78,6 +78,7 @@ class PrefixReuse:
         self.cache = PromptCache(budget, self.kv.n_swa)
         self._file = Path(cache_file) if cache_file else None
         self._fingerprint = _fingerprint(model)
+        self._model_path = model.spec.model_path
         if self._file is not None and self.cache.budget > 0 and self._file.exists():
             t0 = time.perf_counter()
             n = self.cache.load(self._file, self._fingerprint)
@@ -239,6 +240,8 @@ class PrefixReuse:
         """Save every slot and write the cache to its file, for the next runner of this model."""
         if self._file is None or not self.enabled:
             return
+        if not os.path.exists(self._model_path):
+            return  # the model was deleted: nothing would ever read the file
         for s in self.slots:
             self.save(s)
         if len(self.cache) == 0:
