@@ -211,6 +211,13 @@ def test_kv_state_window_check_refuses_a_stale_window_and_accepts_a_checkpoint(g
         full = kv.save(0)
         assert kv.truncate(0, n) and kv.window_ok(0, n)  # in the slot, the cells are all still there
 
+        # The saved window is the last token's: the state serves its own length, or one less (that last token
+        # evaluated again attends to the same positions), and not two less.
+        assert kv.restore(1, full) and window(1) == (n + 31 - 512, n + 30)
+        assert kv.window_ok(1, n + 31)
+        assert kv.truncate(1, n + 30) and kv.window_ok(1, n + 30)
+        assert kv.truncate(1, n + 29) and not kv.window_ok(1, n + 29)
+
         assert kv.restore(1, full) and kv.truncate(1, n)
         assert window(1) == (n + 31 - 512, n - 1)  # only the window of the longer sequence was saved
         assert not kv.window_ok(1, n)

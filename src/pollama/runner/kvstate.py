@@ -60,11 +60,13 @@ class KVState:
     def window_ok(self, seq: int, n_tokens: int) -> bool:
         """Whether ``seq``, holding ``n_tokens`` tokens, still has every windowed-layer position its next token
         attends to. llama.cpp drops positions that slid out of the window (when saving a state, or by reusing
-        their cells), and its lowest remaining position tells (the check llama-server makes)."""
+        their cells), and its lowest remaining position tells. The token at position ``n`` attends to the
+        positions ``p`` with ``n - p < n_swa`` (llama.cpp's mask), so ``n - n_swa + 1`` must still be there; a
+        restored state holds exactly that much."""
         if self.n_swa == 0 or n_tokens == 0:
             return True
         pos_min = int(ll.llama_memory_seq_pos_min(self._mem, seq))
-        return 0 <= pos_min <= max(0, n_tokens - self.n_swa)
+        return 0 <= pos_min <= max(0, n_tokens - self.n_swa + 1)
 
 
 def _has_swa(model: Model) -> bool:

@@ -274,17 +274,20 @@ class PrefixReuse:
         if n >= len(slot.cache):
             return len(slot.cache)
         self._save_before_reuse(slot, n)
-        kv, seq = self.kv, slot.seq
-        if not kv.truncate(seq, n):
-            n = 0
-        elif not kv.window_ok(seq, n):
-            n = self._back_to_checkpoint(slot, n)
-        if n == 0:
-            kv.clear(seq)
-        del slot.cache[n:]
-        slot.checkpoints[:] = [c for c in slot.checkpoints if c.n_tokens <= n]
+        n = self._keep(slot, n if self.kv.truncate(slot.seq, n) else 0)
         if slot.shifted_at is not None and n <= slot.shifted_at:
             slot.shifted_at = None
+        return n
+
+    def _keep(self, slot: Slot, n: int) -> int:
+        """Leave ``slot``, cut to ``n`` tokens, with a window its next token can use: as it is, back at a
+        checkpoint, or empty. Returns the tokens it holds."""
+        if n > 0 and not self.kv.window_ok(slot.seq, n):
+            n = self._back_to_checkpoint(slot, n)
+        if n == 0:
+            self.kv.clear(slot.seq)
+        del slot.cache[n:]
+        slot.checkpoints[:] = [c for c in slot.checkpoints if c.n_tokens <= n]
         return n
 
     def _back_to_checkpoint(self, slot: Slot, n: int) -> int:
@@ -304,12 +307,15 @@ class PrefixReuse:
         t0 = time.perf_counter()
         kv, seq, snap = self.kv, slot.seq, match.snapshot
         n = match.n_tokens
-        ok = kv.restore(seq, snap.state)
-        if ok and match.checkpoint is not None:
-            ok = kv.restore(seq, match.checkpoint.state, window_only=True)
-        ok = ok and kv.truncate(seq, n) and kv.window_ok(seq, n)
-        if not ok:
-            log.debug("prompt cache: restoring %d tokens into seq %d failed; evaluating", n, seq)
+        failed = ""
+        if not kv.restore(seq, snap.state):
+            failed = "state"
+        elif match.checkpoint is not None and not kv.restore(seq, match.checkpoint.state, window_only=True):
+            failed = "checkpoint"
+        elif not kv.truncate(seq, n):
+            failed = "truncate"
+        if failed:
+            log.debug("prompt cache: restoring %d tokens into seq %d failed (%s); evaluating", n, seq, failed)
             self.cache.discard(snap)
             kv.clear(seq)
             self.dropped(slot)
@@ -317,6 +323,9 @@ class PrefixReuse:
         slot.cache[:] = prompt[:n]
         slot.checkpoints[:] = [c for c in snap.checkpoints if c.n_tokens <= n]
         slot.shifted_at = None
+        # The tree offers only lengths whose window the state holds; should one still lack it, a checkpoint is
+        # better than evaluating the whole prompt.
+        n = self._keep(slot, n)
         log.debug(
             "prompt cache: restored %d of %d prompt tokens into seq %d from a %d-token snapshot%s in %.1f ms",
             n,
