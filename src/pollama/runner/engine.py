@@ -167,11 +167,10 @@ class Engine:
         self._out.append(p.encode(err))
 
     def _admit(self) -> None:
-        admitted = False
         while self._waiting:
             free = [s for s in self._slots if s.active is None]
             if not free:
-                break
+                return
             req = self._waiting.popleft()
             prompt = req.tokens
             n_ctx = self.num_ctx
@@ -238,9 +237,6 @@ class Engine:
                 a.next_token = prompt[-1]
             slot.active = a
             self._active.append(a)
-            admitted = True
-        if admitted:
-            self.reuse.park_idle()
 
     def _adopt(self) -> None:
         """Give waiting prompts the prefix their donor sequence has finished evaluating."""

@@ -132,11 +132,13 @@ class PrefixReuse:
             match = self.cache.lookup(prompt[:limit], at_least=max(own_n, donor_n) + MIN_GAIN)
 
         if match is None and donor_n < own_n + MIN_GAIN:
+            self._park_idle(but=own)
             return Placement(own, self._cut(own, own_n, prompt))
 
         # Another source wins: put it in an empty slot if there is one, else the least recently used.
         target = own if own_n > 0 else min(free, key=lambda s: (len(s.cache) > 0, s.last_used))
         keep = own_n if target is own else min(common_prefix(target.cache, prompt), limit)
+        self._park_idle(but=target)
         if match is not None and match.n_tokens >= donor_n:
             self._save_before_reuse(target, 0)
             return Placement(target, self._restore(target, match, prompt))
@@ -223,15 +225,16 @@ class PrefixReuse:
         )
         return True
 
-    def park_idle(self) -> None:
-        """Move what the idle slots hold to host memory and free their cells, as llama-server does with a
-        unified KV cache once it starts a task: every decode attends over the whole occupied span of the shared
-        cache, so an idle sequence's cells slow every active one. A returning request restores from host memory
-        instead of finding its prefix in place. Without a host cache the slots keep their prefixes."""
+    def _park_idle(self, but: Slot) -> None:
+        """Move what the idle slots other than ``but`` hold to host memory and free their cells, as llama-server
+        does with a unified KV cache when it starts a task: every decode attends over the whole occupied span of
+        the shared cache, so idle sequences slow the active ones. Done before the new request's prefix is
+        restored, so that it gets the lowest free cells. A returning request then restores from host memory
+        instead of finding its prefix in place; without a host cache the slots keep their prefixes."""
         if not self.enabled:
             return
         for s in self.slots:
-            if s.active is None and s.cache:
+            if s is not but and s.active is None and s.cache:
                 self.save(s)
                 self.kv.clear(s.seq)
                 self.dropped(s)
