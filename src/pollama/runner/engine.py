@@ -124,9 +124,12 @@ class Engine:
 
     def _loop(self) -> None:
         while True:
-            # Idle: block until a message arrives rather than spin.
-            if not self._active and not self._waiting and not self._handle(*self._inbox.get()):
-                return
+            if not self._active and not self._waiting:
+                if self._inbox.empty():
+                    self.reuse.save_idle()
+                # Idle: block until a message arrives rather than spin.
+                if not self._handle(*self._inbox.get()):
+                    return
             while True:
                 try:
                     item = self._inbox.get_nowait()

@@ -79,6 +79,8 @@ class PrefixReuse:
         self._file = Path(cache_file) if cache_file else None
         self._fingerprint = _fingerprint(model)
         self._model_path = model.spec.model_path
+        # Whether the latest request had to park another conversation's slot.
+        self._contended = False
         if self._file is not None and self.cache.budget > 0 and self._file.exists():
             t0 = time.perf_counter()
             n = self.cache.load(self._file, self._fingerprint)
@@ -225,12 +227,24 @@ class PrefixReuse:
         )
         return True
 
+    def save_idle(self) -> None:
+        """The engine has nothing to do: while conversations take turns on the slots (the last request had to
+        park another's), put what the slots hold into host memory now, so that parking them when a request
+        arrives only frees their cells, off that request's path. A lone conversation that keeps its slot is
+        not copied."""
+        if not self._contended:
+            return
+        for s in self.slots:
+            if s.active is None:
+                self.save(s)
+
     def _park_idle(self, but: Slot) -> None:
         """Move what the idle slots other than ``but`` hold to host memory and free their cells, as llama-server
         does with a unified KV cache when it starts a task: every decode attends over the whole occupied span of
         the shared cache, so idle sequences slow the active ones. Done before the new request's prefix is
         restored, so that it gets the lowest free cells. A returning request then restores from host memory
         instead of finding its prefix in place; without a host cache the slots keep their prefixes."""
+        self._contended = False
         if not self.enabled:
             return
         for s in self.slots:
@@ -238,6 +252,7 @@ class PrefixReuse:
                 self.save(s)
                 self.kv.clear(s.seq)
                 self.dropped(s)
+                self._contended = True
 
     def shutdown(self) -> None:
         """Save every slot and write the cache to its file, for the next runner of this model."""
@@ -270,6 +285,7 @@ class PrefixReuse:
         # Like llama-server: worth saving when most of what the slot holds is about to go.
         if dropped >= MIN_SAVE and 2 * dropped >= len(slot.cache):
             self.save(slot)
+            self._contended = True
 
     def _cut(self, slot: Slot, n: int, prompt: list[int]) -> int:
         """Cut ``slot``'s sequence back to its first ``n`` tokens, keeping the window valid; returns the tokens
