@@ -1,11 +1,12 @@
 """The prompt cache through a live server: a chat pushed out of the only slot by others comes back from host
-memory, the figures show in ``/metrics`` and the debug log, and a model unloaded by ``keep_alive`` starts its
-next runner with the cache warm."""
+memory, the figures show in ``/metrics`` and the debug log, a model unloaded by ``keep_alive`` starts its next
+runner with the cache warm, and deleting the model removes what its runner left."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from e2e_helpers import MODEL, Server
@@ -72,3 +73,26 @@ def test_the_first_request_after_a_keep_alive_reload_is_warm(start_server: Calla
     assert after["pollama_prompt_cache_hits_total"] == 1
     assert after["pollama_prompt_cache_hit_tokens_total"] > 300
     assert "prompt cache: loaded 1 snapshots" in server.log.read_text()
+
+
+def test_deleting_a_model_removes_the_cache_its_runner_left(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    from test_create import create_lines, tiny_gguf, upload
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    # The server keeps the files for the next runner in a directory of its own under TMPDIR.
+    server = start_server(OLLAMA_NUM_PARALLEL="1", OLLAMA_CACHE_RAM="64", TMPDIR=str(tmp))
+    digest = upload(server, tiny_gguf(tmp_path / "pc.gguf", seed=11))
+    status, _ = create_lines(server, {"model": "pc-del", "files": {"m.gguf": digest}, "stream": False})
+    assert status == 200
+    body = {"model": "pc-del", "prompt": "ab" * 40, "raw": True, "stream": False, "keep_alive": 0}
+    with server.client() as http:
+        assert http.post("/api/generate", json={**body, "options": {"num_predict": 2}}).status_code == 200
+        deadline = time.monotonic() + 60
+        while http.get("/api/ps").json()["models"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert list(tmp.glob("pollama-prompt-cache-*/*.cache")) != []
+        assert http.request("DELETE", "/api/delete", json={"model": "pc-del"}).status_code == 200
+    assert list(tmp.glob("pollama-prompt-cache-*/*.cache")) == []
