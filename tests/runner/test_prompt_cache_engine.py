@@ -261,6 +261,15 @@ def test_idle_slots_move_to_host_memory_when_another_request_starts(
     assert n_kept == n_first  # the idle slot kept it in place
     assert warm == expected
 
+    # A budget too small for the chat's state: the slot keeps it rather than lose it.
+    small = start(aio, LoadSpec(model_path=gemma_path, num_ctx=512, num_parallel=2, cache_ram=1))
+    runners.append(small)
+    run(aio, small, first, GREEDY, 4)
+    run(aio, small, other, GREEDY, 4)
+    _, n_small = run(aio, small, second, GREEDY, 8)
+    assert n_small == n_first
+    assert small.cache_stats.hits == 0
+
 
 def test_a_runner_whose_model_was_deleted_leaves_no_cache_file(aio: Loop, gemma_path: str, tmp_path: Path) -> None:
     model = tmp_path / "gemma.gguf"

@@ -200,12 +200,13 @@ class PrefixReuse:
         slot.shifted_at = None
 
     def save(self, slot: Slot) -> bool:
-        """Put what ``slot`` holds into the host cache (unless it is short, shifted or already there)."""
+        """Put what ``slot`` holds into the host cache (unless it is short or shifted). Returns whether the cache
+        now serves it (saved now or before)."""
         tokens = slot.cache
         if not self.enabled or len(tokens) < MIN_SAVE or slot.shifted_at is not None:
             return False
         if self.cache.covers(tokens):
-            return False
+            return True
         t0 = time.perf_counter()
         state = self.kv.save(slot.seq)
         if not state:
@@ -248,8 +249,9 @@ class PrefixReuse:
         if not self.enabled:
             return
         for s in self.slots:
-            if s is not but and s.active is None and s.cache:
-                self.save(s)
+            # A sequence the cache cannot take (larger than the budget, or shifted) keeps its slot; a short one
+            # costs little to evaluate again.
+            if s is not but and s.active is None and s.cache and (self.save(s) or len(s.cache) < MIN_SAVE):
                 self.kv.clear(s.seq)
                 self.dropped(s)
                 self._contended = True
