@@ -24,10 +24,14 @@ class KVState:
         self._mem = model.mem
         self.n_swa = int(ll.llama_model_n_swa(model.model)) if _has_swa(model) else 0
 
+    def size(self, seq: int, window_only: bool = False) -> int:
+        """Bytes :meth:`save` would return for ``seq``."""
+        return int(ll.llama_state_seq_get_size_ext(self._ctx, seq, _WINDOW if window_only else _FULL))
+
     def save(self, seq: int, window_only: bool = False) -> bytearray:
         """The state of ``seq`` (all layers, or only the windowed ones); empty when llama.cpp returns none."""
         flags = _WINDOW if window_only else _FULL
-        size = int(ll.llama_state_seq_get_size_ext(self._ctx, seq, flags))
+        size = self.size(seq, window_only)
         if size <= 0:
             return bytearray()
         buf = bytearray(size)

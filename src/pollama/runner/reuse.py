@@ -199,14 +199,19 @@ class PrefixReuse:
         slot.checkpoints.clear()
         slot.shifted_at = None
 
-    def save(self, slot: Slot) -> bool:
-        """Put what ``slot`` holds into the host cache (unless it is short or shifted). Returns whether the cache
-        now serves it (saved now or before)."""
+    def save(self, slot: Slot, evict: bool = True) -> bool:
+        """Put what ``slot`` holds into the host cache (unless it is short or shifted; with ``evict`` False,
+        only if it fits without evicting anything). Returns whether the cache now serves it (saved now or
+        before)."""
         tokens = slot.cache
         if not self.enabled or len(tokens) < MIN_SAVE or slot.shifted_at is not None:
             return False
         if self.cache.covers(tokens):
             return True
+        if not evict:
+            size = self.kv.size(slot.seq) + sum(len(c.state) for c in slot.checkpoints) + 4 * len(tokens)
+            if self.cache.size_bytes + size > self.cache.budget:
+                return False
         t0 = time.perf_counter()
         state = self.kv.save(slot.seq)
         if not state:
@@ -231,13 +236,14 @@ class PrefixReuse:
     def save_idle(self) -> None:
         """The engine has nothing to do: while conversations take turns on the slots (the last request had to
         park another's), put what the slots hold into host memory now, so that parking them when a request
-        arrives only frees their cells, off that request's path. A lone conversation that keeps its slot is
-        not copied."""
+        arrives only frees their cells, off that request's path. Only into free room: evicting for a sequence
+        still in its slot could drop the very one the next request wants. A lone conversation that keeps its
+        slot is not copied."""
         if not self._contended:
             return
         for s in self.slots:
             if s.active is None:
-                self.save(s)
+                self.save(s, evict=False)
 
     def _park_idle(self, but: Slot) -> None:
         """Move what the idle slots other than ``but`` hold to host memory and free their cells, as llama-server
