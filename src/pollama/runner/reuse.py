@@ -1,8 +1,8 @@
 """Where a new request's prompt prefix comes from: its slot's own KV, another slot's sequence (copied with
 ``seq_cp``, or awaited while that slot is still evaluating the same prefix), or the host-memory prompt cache
-(restored with llama.cpp's per-sequence state API). Also saves what a slot held before it is reused, takes the
-sliding-window checkpoints that make a saved sequence reusable short of its end, and persists the cache across
-a runner's restart.
+(restored with llama.cpp's per-sequence state API). Also saves what a slot held before it is reused, parks idle
+slots in host memory while others work, takes the sliding-window checkpoints that make a saved sequence reusable
+short of its end, and persists the cache across a runner's restart.
 """
 
 from __future__ import annotations
@@ -104,8 +104,8 @@ class PrefixReuse:
     # admission
 
     def place(self, prompt: list[int], free: list[Slot]) -> Placement:
-        """Choose a free slot for ``prompt`` and give it the longest prefix available; the last prompt token is
-        always left to evaluate (its logits are needed)."""
+        """Choose a free slot for ``prompt``, park the other idle slots, and give the chosen one the longest
+        prefix available; the last prompt token is always left to evaluate (its logits are needed)."""
         limit = len(prompt) - 1
 
         def similar(s: Slot) -> int:
