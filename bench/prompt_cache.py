@@ -198,39 +198,18 @@ def throughput(sides: list[Side], args: argparse.Namespace, sessions: list[int])
     prompts = [sb.render_gemma([{"role": "user", "content": p}]) for p in sb.THROUGHPUT_PROMPTS]
     for i in range(args.throughput_runs):
         for client, result in order(sides, i):
-            result.others_busy.append(settle(args, sessions))
+            result.others_busy.append(sb.settle(args, sessions) or 0.0)
             g = client.generate(prompts[0], args.n_predict)
             result.single_tps.append(g.decode_tps)
             sb.log(f"{client.name}: single stream run {i + 1}: {g.decode_tps:.1f} tok/s")
     for n in args.stream_counts:
         for i in range(args.throughput_runs):
             for client, result in order(sides, i + n):
-                result.others_busy.append(settle(args, sessions))
+                result.others_busy.append(sb.settle(args, sessions) or 0.0)
                 gens, wall = sb.concurrent_generate(client, [prompts[k % len(prompts)] for k in range(n)], args)
                 tokens = sum(g.tokens for g in gens)
                 result.multi_tps.setdefault(n, []).append(tokens / wall)
                 sb.log(f"{client.name}: {n} streams run {i + 1}: {tokens / wall:.1f} tok/s aggregate")
-
-
-def settle(args: argparse.Namespace, sessions: list[int]) -> float:
-    """``bench/serve.py``'s settle with every server under test excluded from the load it waits out."""
-    deadline = time.monotonic() + args.quiet_wait
-    busy = others_busy(args.busy_sample, sessions)
-    while busy > args.quiet_busy and time.monotonic() < deadline:
-        busy = others_busy(args.busy_sample, sessions)
-    return busy
-
-
-def others_busy(interval: float, sessions: list[int]) -> float:
-    try:
-        own0 = sum(sb._session_ticks(s) for s in sessions)
-        b0, t0 = sb._cpu_times()
-        time.sleep(interval)
-        b1, t1 = sb._cpu_times()
-        own1 = sum(sb._session_ticks(s) for s in sessions)
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    return max(0.0, (b1 - b0) - (own1 - own0)) / (t1 - t0) if t1 > t0 else 0.0
 
 
 def measure(sides: list[Side], args: argparse.Namespace, sessions: list[int]) -> None:
@@ -239,12 +218,13 @@ def measure(sides: list[Side], args: argparse.Namespace, sessions: list[int]) ->
     for client, _ in sides:
         client.generate(sb.render_gemma([{"role": "user", "content": "Hello"}]), 8)  # load, fault weights in
     for run in range(args.runs):
+        busy = sb.settle(args, sessions) or 0.0  # the chat turns of both servers follow one wait
         for _, result in sides:
-            result.others_busy.append(settle(args, sessions))
+            result.others_busy.append(busy)
         many_chats(sides, args, run)
     for run in range(args.runs):
         for client, result in order(sides, run):
-            result.others_busy.append(settle(args, sessions))
+            result.others_busy.append(sb.settle(args, sessions) or 0.0)
             burst(client, result, args, run)
     if args.throughput_runs:
         throughput(sides, args, sessions)

@@ -36,7 +36,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -149,29 +149,30 @@ def _session_ticks(session: int) -> int:
     return total
 
 
-def cpu_busy(interval: float, exclude_session: int | None = None) -> float | None:
-    """Fraction of all cores busy over `interval` seconds, not counting `exclude_session` (the server under
-    test, which runs in its own session); None where /proc is unavailable. This is everyone else's load."""
+def cpu_busy(interval: float, exclude: int | Sequence[int] | None = None) -> float | None:
+    """Fraction of all cores busy over `interval` seconds, not counting the sessions in `exclude` (the servers
+    under test, each in a session of its own); None where /proc is unavailable. This is everyone else's load."""
+    sessions = [] if exclude is None else [exclude] if isinstance(exclude, int) else list(exclude)
     try:
-        own0 = _session_ticks(exclude_session) if exclude_session is not None else 0
+        own0 = sum(_session_ticks(s) for s in sessions)
         b0, t0 = _cpu_times()
         time.sleep(interval)
         b1, t1 = _cpu_times()
-        own1 = _session_ticks(exclude_session) if exclude_session is not None else 0
+        own1 = sum(_session_ticks(s) for s in sessions)
     except (OSError, ValueError, IndexError):
         return None
     return max(0.0, (b1 - b0) - (own1 - own0)) / (t1 - t0) if t1 > t0 else None
 
 
-def settle(args: argparse.Namespace, exclude_session: int | None) -> float | None:
+def settle(args: argparse.Namespace, exclude: int | Sequence[int] | None) -> float | None:
     """Before a timed request: wait (up to --quiet-wait seconds) for other work to drop below --quiet-busy.
 
     Returns the last busy fraction seen, which goes into the results so noisy runs can be recognised.
     """
     deadline = time.monotonic() + args.quiet_wait
-    busy = cpu_busy(args.busy_sample, exclude_session)
+    busy = cpu_busy(args.busy_sample, exclude)
     while busy is not None and busy > args.quiet_busy and time.monotonic() < deadline:
-        busy = cpu_busy(args.busy_sample, exclude_session)
+        busy = cpu_busy(args.busy_sample, exclude)
     return busy
 
 

@@ -47,7 +47,12 @@ class Snapshot:
 
     @property
     def size(self) -> int:
-        return len(self.state) + sum(len(c.state) for c in self.checkpoints) + 4 * len(self.tokens)
+        return snapshot_size(len(self.state), self.checkpoints, len(self.tokens))
+
+
+def snapshot_size(state_bytes: int, checkpoints: Sequence[Checkpoint], n_tokens: int) -> int:
+    """What a snapshot counts against the budget: its state, its checkpoints and its token ids."""
+    return state_bytes + sum(len(c.state) for c in checkpoints) + 4 * n_tokens
 
 
 @dataclass(eq=False)

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pollama.runner.kvstate import KVState
-from pollama.runner.prompt_cache import MIB, Checkpoint, Match, PromptCache, Snapshot
+from pollama.runner.prompt_cache import MIB, Checkpoint, Match, PromptCache, Snapshot, snapshot_size
 from pollama.runner.types import CacheStats
 
 if TYPE_CHECKING:
-    from pollama.runner.engine import Active
+    from pollama.runner.inflight import Active
     from pollama.runner.llama import Model
 
 log = logging.getLogger("pollama.runner")
@@ -209,7 +209,7 @@ class PrefixReuse:
         if self.cache.covers(tokens):
             return True
         if not evict:
-            size = self.kv.size(slot.seq) + sum(len(c.state) for c in slot.checkpoints) + 4 * len(tokens)
+            size = snapshot_size(self.kv.size(slot.seq), slot.checkpoints, len(tokens))
             if self.cache.size_bytes + size > self.cache.budget:
                 return False
         t0 = time.perf_counter()

@@ -16,7 +16,8 @@ from typing import Any
 from pollama.errors import PROMPT_TOO_LONG
 from pollama.runner import protocol as p
 from pollama.runner.embedding import Embedder
-from pollama.runner.engine import Engine, Request
+from pollama.runner.engine import Engine
+from pollama.runner.inflight import Request
 from pollama.runner.llama import Model
 from pollama.runner.tokenizing import Cancelled, count, prompt_tokens, tokens
 
