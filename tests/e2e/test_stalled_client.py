@@ -26,7 +26,9 @@ def stalled_stream(server: Server) -> socket.socket:
             "prompt": "Count from one to a million, one number per line.",
             "logprobs": True,
             "top_logprobs": 20,
-            "options": {"num_predict": 100_000, "num_ctx": 2048},
+            # Greedy: this prompt then runs on for thousands of tokens, where a sampled answer may end early
+            # (the stream would finish and never stall).
+            "options": {"num_predict": 100_000, "num_ctx": 2048, "temperature": 0},
         }
     ).encode()
     head = f"POST /api/generate HTTP/1.1\r\nHost: {server.host}\r\nContent-Type: application/json\r\n"
